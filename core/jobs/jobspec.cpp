@@ -1,0 +1,39 @@
+#include "core/jobs/jobspec.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+using namespace Qt::StringLiterals;
+
+namespace gpuwb {
+
+QByteArray JobSpec::toJson() const
+{
+    QJsonObject env;
+    for (auto it = environment.cbegin(); it != environment.cend(); ++it)
+        env.insert(it.key(), it.value());
+    const QJsonObject o{{u"name"_s, name},
+                        {u"command"_s, command},
+                        {u"workingDirectory"_s, workingDirectory},
+                        {u"projectDirectory"_s, projectDirectory},
+                        {u"environment"_s, env},
+                        {u"target"_s, targetId}};
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+JobSpec JobSpec::fromJson(const QByteArray &json)
+{
+    const QJsonObject o = QJsonDocument::fromJson(json).object();
+    JobSpec spec;
+    spec.name = o.value(u"name"_s).toString();
+    spec.command = o.value(u"command"_s).toString();
+    spec.workingDirectory = o.value(u"workingDirectory"_s).toString();
+    spec.projectDirectory = o.value(u"projectDirectory"_s).toString();
+    spec.targetId = o.value(u"target"_s).toString(QStringLiteral("local"));
+    const QJsonObject env = o.value(u"environment"_s).toObject();
+    for (auto it = env.begin(); it != env.end(); ++it)
+        spec.environment.insert(it.key(), it.value().toString());
+    return spec;
+}
+
+} // namespace gpuwb
