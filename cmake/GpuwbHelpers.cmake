@@ -2,7 +2,7 @@
 function(gpuwb_target_defaults target)
     target_compile_definitions(${target} PRIVATE
         QT_NO_CONTEXTLESS_CONNECT QT_NO_CAST_FROM_ASCII QT_NO_CAST_TO_ASCII
-        QT_NO_URL_CAST_FROM_STRING QT_USE_QSTRINGBUILDER)
+        QT_NO_URL_CAST_FROM_STRING)
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter)
     if(GPUWB_WERROR)
         target_compile_options(${target} PRIVATE -Werror)
