@@ -50,6 +50,7 @@ struct OutputLine
 // What a job hands to its views at each tick (principle 2: typed events, never string maps).
 // `lines` are finished lines in order. `pending` holds, per stream, the unfinished last line
 // (a carriage-return progress bar), which replaces the previous pending line of that stream.
+// LocalJob sends the full set in every batch: a stream with no entry has no unfinished line.
 // When a tick produced more lines than a view keeps, the oldest are left out and counted in
 // `droppedLines`; they are still in the job's log on disk.
 struct OutputBatch

@@ -1,0 +1,203 @@
+#include "core/jobs/jobhistory.h"
+
+#include "core/util/logging.h"
+
+#include <QAtomicInt>
+#include <QDir>
+#include <QFileInfo>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+using namespace Qt::StringLiterals;
+
+namespace gpuwb {
+
+namespace {
+
+QAtomicInt s_connectionCounter;
+
+QVariant timeValue(const QDateTime &t)
+{
+    return t.isValid() ? QVariant(t.toMSecsSinceEpoch()) : QVariant(QMetaType::fromType<qint64>());
+}
+
+QDateTime timeFrom(const QVariant &v)
+{
+    return v.isNull() ? QDateTime() : QDateTime::fromMSecsSinceEpoch(v.toLongLong(), QTimeZone::UTC);
+}
+
+Error sqlError(const QString &what, const QSqlError &error, const QString &path)
+{
+    return Error{u"history"_s, u"The job history (%1) could not be %2: %3. If it keeps failing, "
+                               "move the file aside; a new history will be started."_s
+                                   .arg(path, what, error.text())};
+}
+
+JobRecord recordFrom(const QSqlQuery &q)
+{
+    JobRecord r;
+    r.id = q.value(0).toString();
+    r.spec = JobSpec::fromJson(q.value(1).toByteArray());
+    r.state = jobStateFromString(q.value(2).toString());
+    r.started = timeFrom(q.value(3));
+    r.finished = timeFrom(q.value(4));
+    r.exitCode = q.value(5).isNull() ? -1 : q.value(5).toInt();
+    r.logPath = q.value(6).toString();
+    r.message = q.value(7).toString();
+    return r;
+}
+
+const QString SelectColumns =
+    u"SELECT id, spec, state, started, finished, exit_code, log_path, message FROM jobs"_s;
+
+} // namespace
+
+JobHistory::JobHistory(QString connectionName, QString path)
+    : m_connectionName(std::move(connectionName)), m_path(std::move(path))
+{}
+
+JobHistory::~JobHistory()
+{
+    if (m_db.isValid())
+        m_db.close();
+    m_db = QSqlDatabase();
+    QSqlDatabase::removeDatabase(m_connectionName);
+}
+
+Result<std::unique_ptr<JobHistory>> JobHistory::open(const QString &databasePath)
+{
+    const QString dir = QFileInfo(databasePath).absolutePath();
+    if (!QDir().mkpath(dir))
+        return Error{u"history"_s, u"Could not create the folder %1 for the job history. Check "
+                                   "that it is writable."_s.arg(dir)};
+    const QString name = u"gpuwb-history-%1"_s.arg(s_connectionCounter.fetchAndAddRelaxed(1));
+    std::unique_ptr<JobHistory> history(new JobHistory(name, databasePath));
+    history->m_db = QSqlDatabase::addDatabase(u"QSQLITE"_s, name);
+    QSqlDatabase &db = history->m_db;
+    if (!db.isValid())
+        return Error{u"history"_s, u"The SQLite driver of Qt (QSQLITE) is missing, so the job "
+                                   "history cannot be kept. Install the Qt SQL SQLite plugin."_s};
+    db.setDatabaseName(databasePath);
+    db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=2000"_s);
+    if (!db.open())
+        return sqlError(u"opened"_s, db.lastError(), databasePath);
+
+    QSqlQuery q(db);
+    // Reading user_version is also the first real read: a file that is not a database fails here.
+    if (!q.exec(u"PRAGMA user_version"_s) || !q.next())
+        return sqlError(u"read"_s, q.lastError(), databasePath);
+    const int version = q.value(0).toInt();
+    q.finish();
+    if (version > SchemaVersion)
+        return Error{u"history-newer"_s,
+                     u"The job history %1 was written by a newer GPU Workbench (schema %2, this "
+                     "version reads %3). Use the newer version, or move the file aside."_s
+                         .arg(databasePath)
+                         .arg(version)
+                         .arg(SchemaVersion)};
+    if (!q.exec(u"PRAGMA journal_mode=WAL"_s))
+        qCWarning(lcJobs) << "job history: WAL not available:" << q.lastError().text();
+    q.finish();
+    // WAL with NORMAL sync: a commit costs no fsync, and a crash loses at most the last commits.
+    (void)q.exec(u"PRAGMA synchronous=NORMAL"_s);
+    q.finish();
+    if (version < 1) {
+        if (!db.transaction())
+            return sqlError(u"set up"_s, db.lastError(), databasePath);
+        const bool created =
+            q.exec(u"CREATE TABLE IF NOT EXISTS jobs ("
+                   "id TEXT PRIMARY KEY NOT NULL, spec TEXT NOT NULL, state TEXT NOT NULL, "
+                   "started INTEGER, finished INTEGER, exit_code INTEGER, log_path TEXT, "
+                   "message TEXT)"_s)
+            && q.exec(u"CREATE INDEX IF NOT EXISTS jobs_by_start ON jobs (started DESC, id DESC)"_s)
+            && q.exec(u"PRAGMA user_version = %1"_s.arg(SchemaVersion));
+        if (!created) {
+            const QSqlError error = q.lastError();
+            db.rollback();
+            return sqlError(u"set up"_s, error, databasePath);
+        }
+        if (!db.commit())
+            return sqlError(u"set up"_s, db.lastError(), databasePath);
+    }
+    // Jobs an earlier session left running: the workbench ended under them.
+    q.prepare(u"UPDATE jobs SET state = :lost, message = :message "
+              "WHERE state IN (:pending, :running, :stopping)"_s);
+    q.bindValue(u":lost"_s, toString(JobState::Lost));
+    q.bindValue(u":message"_s, u"GPU Workbench ended while this job was running; how it ended "
+                               "is unknown. Its log holds the output up to then."_s);
+    q.bindValue(u":pending"_s, toString(JobState::Pending));
+    q.bindValue(u":running"_s, toString(JobState::Running));
+    q.bindValue(u":stopping"_s, toString(JobState::Stopping));
+    if (!q.exec())
+        return sqlError(u"updated"_s, q.lastError(), databasePath);
+    return history;
+}
+
+Status JobHistory::add(const JobRecord &record)
+{
+    return write(record, true);
+}
+
+Status JobHistory::update(const JobRecord &record)
+{
+    return write(record, false);
+}
+
+Status JobHistory::write(const JobRecord &record, bool insert)
+{
+    QSqlQuery q(m_db);
+    q.prepare(insert ? u"INSERT INTO jobs (id, spec, state, started, finished, exit_code, "
+                       "log_path, message) VALUES (:id, :spec, :state, :started, :finished, "
+                       ":exit_code, :log_path, :message)"_s
+                     : u"UPDATE jobs SET spec = :spec, state = :state, started = :started, "
+                       "finished = :finished, exit_code = :exit_code, log_path = :log_path, "
+                       "message = :message WHERE id = :id"_s);
+    q.bindValue(u":id"_s, record.id);
+    q.bindValue(u":spec"_s, QString::fromUtf8(record.spec.toJson()));
+    q.bindValue(u":state"_s, toString(record.state));
+    q.bindValue(u":started"_s, timeValue(record.started));
+    q.bindValue(u":finished"_s, timeValue(record.finished));
+    q.bindValue(u":exit_code"_s, record.exitCode);
+    q.bindValue(u":log_path"_s, record.logPath);
+    q.bindValue(u":message"_s, record.message);
+    if (!q.exec())
+        return sqlError(insert ? u"added to"_s : u"updated"_s, q.lastError(), m_path);
+    if (!insert && q.numRowsAffected() == 0)
+        return Error{u"history-missing"_s,
+                     u"Job %1 is not in the job history, so it could not be updated."_s.arg(record.id)};
+    return {};
+}
+
+QList<JobRecord> JobHistory::recent(int limit) const
+{
+    QList<JobRecord> records;
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    q.prepare(SelectColumns + u" ORDER BY started DESC, id DESC LIMIT :limit"_s);
+    q.bindValue(u":limit"_s, std::max(limit, 0));
+    if (!q.exec()) {
+        qCWarning(lcJobs) << "job history: reading failed:" << q.lastError().text();
+        return records;
+    }
+    while (q.next())
+        records.append(recordFrom(q));
+    return records;
+}
+
+std::optional<JobRecord> JobHistory::find(const QString &id) const
+{
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    q.prepare(SelectColumns + u" WHERE id = :id"_s);
+    q.bindValue(u":id"_s, id);
+    if (!q.exec()) {
+        qCWarning(lcJobs) << "job history: reading failed:" << q.lastError().text();
+        return std::nullopt;
+    }
+    if (!q.next())
+        return std::nullopt;
+    return recordFrom(q);
+}
+
+} // namespace gpuwb

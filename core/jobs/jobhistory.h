@@ -1,0 +1,61 @@
+#pragma once
+
+#include "core/jobs/jobresult.h"
+#include "core/jobs/jobspec.h"
+#include "core/util/result.h"
+
+#include <QDateTime>
+#include <QList>
+#include <QSqlDatabase>
+#include <QString>
+
+#include <memory>
+#include <optional>
+
+namespace gpuwb {
+
+// One job as the history keeps it: its spec, how it went, and where its log is.
+struct JobRecord
+{
+    QString id;
+    JobSpec spec;
+    JobState state = JobState::Pending;
+    QDateTime started;
+    QDateTime finished;
+    int exitCode = -1;
+    QString logPath;
+    QString message;
+    friend bool operator==(const JobRecord &, const JobRecord &) = default;
+};
+
+// The store of past and running jobs: one SQLite database (WAL, schema versioned with
+// PRAGMA user_version) through its own uniquely named connection. Used only from the thread
+// that opened it. Opening marks jobs an earlier session left running as Lost.
+class JobHistory
+{
+public:
+    static constexpr int SchemaVersion = 1;
+
+    static Result<std::unique_ptr<JobHistory>> open(const QString &databasePath);
+    ~JobHistory();
+    JobHistory(const JobHistory &) = delete;
+    JobHistory &operator=(const JobHistory &) = delete;
+
+    Status add(const JobRecord &record);
+    // Replaces the stored record with the same id.
+    Status update(const JobRecord &record);
+    // Newest first (by start time).
+    QList<JobRecord> recent(int limit = 500) const;
+    std::optional<JobRecord> find(const QString &id) const;
+    QString databasePath() const { return m_path; }
+
+private:
+    JobHistory(QString connectionName, QString path);
+    Status write(const JobRecord &record, bool insert);
+
+    QString m_connectionName;
+    QString m_path;
+    QSqlDatabase m_db;
+};
+
+} // namespace gpuwb

@@ -1,0 +1,470 @@
+#include "core/jobs/runconfig.h"
+
+#include "core/util/shellquote.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QSaveFile>
+#include <QStringDecoder>
+
+#include <algorithm>
+
+using namespace Qt::StringLiterals;
+
+namespace gpuwb::RunConfigIo {
+
+namespace {
+
+const QStringList TopLevelKeys{u"name"_s, u"command"_s, u"workdir"_s, u"target"_s};
+constexpr qint64 MaxConfigBytes = 1 << 20;
+
+Error lineError(int line, const QString &what)
+{
+    return Error{u"run-config"_s, u"gpuwb.toml line %1: %2"_s.arg(line).arg(what)};
+}
+
+int editDistance(const QString &a, const QString &b)
+{
+    QList<int> prev(b.size() + 1), cur(b.size() + 1);
+    for (qsizetype j = 0; j <= b.size(); ++j)
+        prev[j] = int(j);
+    for (qsizetype i = 1; i <= a.size(); ++i) {
+        cur[0] = int(i);
+        for (qsizetype j = 1; j <= b.size(); ++j) {
+            const int cost = a.at(i - 1).toLower() == b.at(j - 1).toLower() ? 0 : 1;
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+        }
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+bool isBareKeyChar(QChar c)
+{
+    return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9')
+           || c == u'_' || c == u'-';
+}
+
+bool isEnvName(const QString &name)
+{
+    static const QRegularExpression re(u"^[A-Za-z_][A-Za-z0-9_]*$"_s);
+    return re.match(name).hasMatch();
+}
+
+// Reads one line of the file, keeping a cursor; every failure is an Error naming the line.
+class LineReader
+{
+public:
+    LineReader(QString text, int lineNumber) : m_text(std::move(text)), m_line(lineNumber) {}
+
+    void skipSpace()
+    {
+        while (m_pos < m_text.size() && (m_text[m_pos] == u' ' || m_text[m_pos] == u'\t'))
+            ++m_pos;
+    }
+    bool atEnd() const { return m_pos >= m_text.size(); }
+    bool atEndOrComment() const { return atEnd() || m_text[m_pos] == u'#'; }
+    QChar peek() const { return atEnd() ? QChar() : m_text[m_pos]; }
+    void advance() { ++m_pos; }
+    QString rest() const { return m_text.mid(m_pos); }
+    int column() const { return int(m_pos) + 1; }
+    int line() const { return m_line; }
+
+    Result<QString> readKey()
+    {
+        if (peek() == u'"' || peek() == u'\'')
+            return readString();
+        const qsizetype start = m_pos;
+        while (!atEnd() && isBareKeyChar(m_text[m_pos]))
+            ++m_pos;
+        if (m_pos == start)
+            return lineError(m_line, u"expected a setting such as command = \"./run.sh\", found "
+                                     "\"%1\""_s.arg(m_text.trimmed()));
+        return m_text.mid(start, m_pos - start);
+    }
+
+    // A "basic" or 'literal' string at the cursor.
+    Result<QString> readString()
+    {
+        const QChar quote = peek();
+        const int startColumn = column();
+        if (m_text.mid(m_pos, 3) == QString(3, quote))
+            return lineError(m_line, u"multi-line strings are not supported; write the value on "
+                                     "one line, with \\n for a line break inside \"...\""_s);
+        advance();
+        QString value;
+        while (!atEnd()) {
+            const QChar c = m_text[m_pos++];
+            if (c == quote)
+                return value;
+            if (c.unicode() < 0x20 && c != u'\t')
+                return lineError(m_line, u"a control character (U+%1) inside a string; write it "
+                                         "as an escape such as \\n or \\t inside \"...\""_s
+                                             .arg(QString::number(uint(c.unicode()), 16).rightJustified(4, u'0')));
+            if (c != u'\\' || quote == u'\'') {
+                value += c;
+                continue;
+            }
+            if (atEnd())
+                break;
+            const QChar e = m_text[m_pos++];
+            switch (e.unicode()) {
+            case u'"': value += u'"'; break;
+            case u'\\': value += u'\\'; break;
+            case u'n': value += u'\n'; break;
+            case u't': value += u'\t'; break;
+            case u'r': value += u'\r'; break;
+            case u'b': value += u'\b'; break;
+            case u'f': value += u'\f'; break;
+            case u'u':
+            case u'U': {
+                const int digits = e == u'u' ? 4 : 8;
+                bool ok = false;
+                const uint cp = m_text.mid(m_pos, digits).toUInt(&ok, 16);
+                if (!ok || m_text.mid(m_pos, digits).size() != digits || cp > 0x10FFFF
+                    || (cp >= 0xD800 && cp <= 0xDFFF))
+                    return lineError(m_line, u"\\%1 must be followed by %2 hex digits of a "
+                                             "Unicode character"_s.arg(e).arg(digits));
+                m_pos += digits;
+                const char32_t c32 = cp;
+                value += QString::fromUcs4(&c32, 1);
+                break;
+            }
+            default:
+                return lineError(m_line, u"unknown escape \\%1 in a string; write \\\\ for a "
+                                         "backslash, or use a 'literal string' where backslashes "
+                                         "are plain"_s.arg(e));
+            }
+        }
+        return lineError(m_line, u"the string that starts at column %1 has no closing %2; end "
+                                 "it with %2 on the same line"_s.arg(startColumn).arg(quote));
+    }
+
+private:
+    QString m_text;
+    qsizetype m_pos = 0;
+    int m_line;
+};
+
+QString quoted(const QString &value)
+{
+    QString out = u"\""_s;
+    for (QChar c : value) {
+        switch (c.unicode()) {
+        case u'"': out += u"\\\""_s; break;
+        case u'\\': out += u"\\\\"_s; break;
+        case u'\n': out += u"\\n"_s; break;
+        case u'\t': out += u"\\t"_s; break;
+        case u'\r': out += u"\\r"_s; break;
+        default:
+            if (c.unicode() < 0x20 || c.unicode() == 0x7F)
+                out += u"\\u%1"_s.arg(QString::number(uint(c.unicode()), 16).rightJustified(4, u'0'));
+            else
+                out += c;
+        }
+    }
+    return out + u'"';
+}
+
+QString keyText(const QString &key)
+{
+    const bool bare = !key.isEmpty() && std::all_of(key.begin(), key.end(), isBareKeyChar);
+    return bare ? key : quoted(key);
+}
+
+QString firstExecutable(const QString &cmake, QString *projectName)
+{
+    QString text;
+    // Drop # comments (a '#' inside a quoted argument is rare in these two commands).
+    for (const QString &line : cmake.split(u'\n')) {
+        const qsizetype hash = line.indexOf(u'#');
+        text += (hash >= 0 ? line.left(hash) : line) + u'\n';
+    }
+    static const QRegularExpression projectRe(u"\\bproject\\s*\\(\\s*\"?([A-Za-z0-9_.+-]+)"_s,
+                                              QRegularExpression::CaseInsensitiveOption);
+    if (const auto m = projectRe.match(text); m.hasMatch())
+        *projectName = m.captured(1);
+    static const QRegularExpression exeRe(u"\\badd_executable\\s*\\(([^)]*)\\)"_s,
+                                          QRegularExpression::CaseInsensitiveOption);
+    for (auto it = exeRe.globalMatch(text); it.hasNext();) {
+        const QString argText = it.next().captured(1).trimmed();
+        QString name;
+        QString rest;
+        if (argText.startsWith(u'"')) { // a quoted target name may hold spaces
+            const qsizetype close = argText.indexOf(u'"', 1);
+            if (close < 0)
+                continue;
+            name = argText.mid(1, close - 1);
+            rest = argText.mid(close + 1);
+        } else {
+            name = argText.section(QRegularExpression(u"\\s+"_s), 0, 0);
+            rest = argText.mid(name.size());
+        }
+        const QStringList args = rest.simplified().split(u' ', Qt::SkipEmptyParts);
+        if (args.contains(u"IMPORTED"_s) || args.contains(u"ALIAS"_s))
+            continue;
+        if (!projectName->isEmpty())
+            name.replace(u"${PROJECT_NAME}"_s, *projectName);
+        if (!name.contains(u"${"_s) && !name.isEmpty())
+            return name;
+    }
+    return {};
+}
+
+// "./name" for running a file in the working directory, quoted for the shell.
+QString runLocal(const QString &file)
+{
+    return shellQuote(u"./"_s + file);
+}
+
+// A file name as a command argument: quoted, and never mistaken for an option.
+QString fileArgument(const QString &file)
+{
+    return shellQuote(file.startsWith(u'-') ? u"./"_s + file : file);
+}
+
+} // namespace
+
+Result<RunConfig> parseRunConfig(const QByteArray &text)
+{
+    RunConfig config;
+    config.origin = u"gpuwb.toml"_s;
+    QByteArrayView data(text);
+    if (data.startsWith("\xEF\xBB\xBF"))
+        data = data.sliced(3);
+
+    QHash<QString, int> seenTop;
+    QHash<QString, int> seenEnv;
+    int envTableLine = 0;
+    bool inEnv = false;
+    int lineNumber = 0;
+    qsizetype pos = 0;
+    while (pos <= data.size()) {
+        qsizetype end = data.indexOf('\n', pos);
+        if (end < 0)
+            end = data.size();
+        QByteArrayView raw = data.sliced(pos, end - pos);
+        pos = end + 1;
+        ++lineNumber;
+        if (raw.endsWith('\r'))
+            raw.chop(1);
+        QStringDecoder decoder(QStringDecoder::Utf8);
+        QString lineText = decoder(raw);
+        if (decoder.hasError())
+            return lineError(lineNumber, u"the text is not valid UTF-8; save gpuwb.toml as UTF-8"_s);
+
+        LineReader r(lineText, lineNumber);
+        r.skipSpace();
+        if (r.atEndOrComment())
+            continue;
+        if (r.peek() == u'[') {
+            r.advance();
+            QString table;
+            while (!r.atEnd() && r.peek() != u']') {
+                table += r.peek();
+                r.advance();
+            }
+            if (r.atEnd())
+                return lineError(lineNumber, u"the table name has no closing ]; write [env]"_s);
+            r.advance();
+            r.skipSpace();
+            if (!r.atEndOrComment())
+                return lineError(lineNumber, u"unexpected text after [%1]; put comments after a #"_s
+                                                 .arg(table.trimmed()));
+            if (table.trimmed() != u"env"_s)
+                return lineError(lineNumber, u"unknown table [%1]; the only table is [env], for "
+                                             "environment variables"_s.arg(table.trimmed()));
+            if (envTableLine)
+                return lineError(lineNumber, u"[env] appears twice (first on line %1); keep all "
+                                             "variables under one [env]"_s.arg(envTableLine));
+            envTableLine = lineNumber;
+            inEnv = true;
+            continue;
+        }
+        Result<QString> key = r.readKey();
+        if (!key)
+            return key.error();
+        r.skipSpace();
+        if (r.peek() != u'=')
+            return lineError(lineNumber, u"expected = after %1; write %1 = \"...\""_s.arg(*key));
+        r.advance();
+        r.skipSpace();
+        if (r.peek() != u'"' && r.peek() != u'\'') {
+            const QString found = r.rest().trimmed();
+            return lineError(lineNumber,
+                             found.isEmpty()
+                                 ? u"%1 has no value; write %1 = \"...\""_s.arg(*key)
+                                 : u"the value of %1 must be a quoted string; write %1 = %2"_s
+                                       .arg(*key, quoted(found)));
+        }
+        Result<QString> value = r.readString();
+        if (!value)
+            return value.error();
+        r.skipSpace();
+        if (!r.atEndOrComment())
+            return lineError(lineNumber, u"unexpected text after the value of %1: \"%2\"; put "
+                                         "comments after a #"_s.arg(*key, r.rest().trimmed()));
+
+        if (inEnv) {
+            if (!isEnvName(*key))
+                return lineError(lineNumber, u"\"%1\" is not a valid environment variable name; "
+                                             "use letters, digits and _, not starting with a "
+                                             "digit"_s.arg(*key));
+            if (seenEnv.contains(*key))
+                return lineError(lineNumber, u"%1 is set twice in [env] (first on line %2); keep "
+                                             "one"_s.arg(*key).arg(seenEnv.value(*key)));
+            seenEnv.insert(*key, lineNumber);
+            config.env.insert(*key, *value);
+            continue;
+        }
+        if (!TopLevelKeys.contains(*key)) {
+            QString hint;
+            for (const QString &known : TopLevelKeys)
+                if (editDistance(*key, known) <= 2)
+                    hint = u" (did you mean %1?)"_s.arg(known);
+            return lineError(lineNumber, u"unknown setting \"%1\"%2; the settings are name, "
+                                         "command, workdir and target, and environment variables "
+                                         "go under [env]"_s.arg(*key, hint));
+        }
+        if (seenTop.contains(*key))
+            return lineError(lineNumber, u"%1 is set twice (first on line %2); keep one"_s.arg(*key)
+                                             .arg(seenTop.value(*key)));
+        seenTop.insert(*key, lineNumber);
+        if (*key == u"name"_s) {
+            config.name = *value;
+        } else if (*key == u"command"_s) {
+            if (value->trimmed().isEmpty())
+                return lineError(lineNumber, u"command is empty; write the command line to run, "
+                                             "e.g. command = \"./run.sh\""_s);
+            config.command = *value;
+        } else if (*key == u"workdir"_s) {
+            if (value->isEmpty())
+                return lineError(lineNumber, u"workdir is empty; write workdir = \".\" for the "
+                                             "project folder"_s);
+            config.workdir = *value;
+        } else if (*key == u"target"_s) {
+            if (value->isEmpty())
+                return lineError(lineNumber, u"target is empty; write target = \"local\""_s);
+            config.target = *value;
+        }
+    }
+    if (!seenTop.contains(u"command"_s)) {
+        // Names the last line: where a person would add it (or move it, from under [env]).
+        const int lastLine = std::max(data.endsWith('\n') ? lineNumber - 1 : lineNumber, 1);
+        return Error{u"run-config"_s, u"gpuwb.toml line %1: the file has no command; add a line "
+                                      "such as command = \"./run.sh\" before [env]"_s
+                                          .arg(lastLine)};
+    }
+    return config;
+}
+
+QByteArray serializeRunConfig(const RunConfig &config)
+{
+    QString out = u"# GPU Workbench run configuration\n"_s;
+    if (!config.name.isEmpty())
+        out += u"name = "_s + quoted(config.name) + u'\n';
+    out += u"command = "_s + quoted(config.command) + u'\n';
+    if (config.workdir != u"."_s)
+        out += u"workdir = "_s + quoted(config.workdir) + u'\n';
+    if (config.target != u"local"_s)
+        out += u"target = "_s + quoted(config.target) + u'\n';
+    if (!config.env.isEmpty()) {
+        out += u"\n[env]\n"_s;
+        for (auto it = config.env.cbegin(); it != config.env.cend(); ++it)
+            out += keyText(it.key()) + u" = "_s + quoted(it.value()) + u'\n';
+    }
+    return out.toUtf8();
+}
+
+Result<RunConfig> loadRunConfig(const QString &projectDir)
+{
+    const QDir dir(projectDir);
+    if (!dir.exists())
+        return Error{u"no-project"_s, u"The project folder %1 does not exist. Open an existing "
+                                      "folder."_s.arg(projectDir)};
+    QFile file(dir.filePath(QString::fromLatin1(FileName)));
+    if (file.exists()) {
+        if (file.size() > MaxConfigBytes)
+            return Error{u"run-config"_s, u"gpuwb.toml is larger than 1 MiB; it should hold a few "
+                                          "lines. Check that it is the right file."_s};
+        if (!file.open(QIODevice::ReadOnly))
+            return Error{u"run-config"_s, u"Could not read %1: %2. Check its permissions."_s
+                                              .arg(file.fileName(), file.errorString())};
+        return parseRunConfig(file.read(MaxConfigBytes + 1));
+    }
+
+    RunConfig config;
+    const QString folderName = QFileInfo(dir.absolutePath()).fileName();
+    QFile cmakeLists(dir.filePath(u"CMakeLists.txt"_s));
+    if (cmakeLists.exists()) {
+        QString projectName;
+        QString exe;
+        if (cmakeLists.open(QIODevice::ReadOnly))
+            exe = firstExecutable(QString::fromUtf8(cmakeLists.read(MaxConfigBytes)), &projectName);
+        const QString build = u"cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && "
+                              "cmake --build build -j"_s;
+        config.command = exe.isEmpty() ? build : build + u" && "_s + runLocal(u"build/"_s + exe);
+        config.name = !exe.isEmpty() ? exe : !projectName.isEmpty() ? projectName : folderName;
+        config.origin = u"detected CMakeLists.txt"_s;
+        return config;
+    }
+    const QStringList cuFiles = dir.entryList({u"*.cu"_s}, QDir::Files, QDir::Name);
+    if (cuFiles.size() == 1) {
+        const QString cu = cuFiles.first();
+        const QString stem = QFileInfo(cu).completeBaseName();
+        config.command = u"nvcc -O2 -o %1 %2 && %3"_s.arg(fileArgument(stem), fileArgument(cu),
+                                                          runLocal(stem));
+        config.name = stem;
+        config.origin = u"detected %1"_s.arg(cu);
+        return config;
+    }
+    for (const QString &script : {u"main.py"_s, u"train.py"_s}) {
+        if (QFileInfo(dir.filePath(script)).isFile()) {
+            config.command = u"python3 -u "_s + fileArgument(script);
+            config.env.insert(u"PYTHONUNBUFFERED"_s, u"1"_s);
+            config.name = script;
+            config.origin = u"detected %1"_s.arg(script);
+            return config;
+        }
+    }
+    const QString several = cuFiles.size() > 1
+                                ? u" (there are %1 .cu files, so which to build is unclear)"_s
+                                      .arg(cuFiles.size())
+                                : QString();
+    return Error{u"no-run-config"_s,
+                 u"Nothing to run in %1%2: there is no gpuwb.toml, CMakeLists.txt, single .cu "
+                 "file, main.py or train.py. Create gpuwb.toml in the project folder with a line "
+                 "such as command = \"./run.sh\"."_s.arg(dir.absolutePath(), several)};
+}
+
+Status saveRunConfig(const QString &projectDir, const RunConfig &config)
+{
+    QSaveFile file(QDir(projectDir).filePath(QString::fromLatin1(FileName)));
+    if (!file.open(QIODevice::WriteOnly))
+        return Error{u"run-config"_s, u"Could not write %1: %2. Check that the project folder is "
+                                      "writable."_s.arg(file.fileName(), file.errorString())};
+    file.write(serializeRunConfig(config));
+    if (!file.commit())
+        return Error{u"run-config"_s, u"Could not save %1: %2. The previous file is unchanged; "
+                                      "check the free disk space."_s
+                                          .arg(file.fileName(), file.errorString())};
+    return {};
+}
+
+JobSpec toJobSpec(const RunConfig &config, const QString &projectDir)
+{
+    const QString root = QDir::cleanPath(QDir(projectDir).absolutePath());
+    JobSpec spec;
+    spec.name = config.name.isEmpty() ? QFileInfo(root).fileName() : config.name;
+    spec.command = config.command;
+    spec.projectDirectory = root;
+    spec.workingDirectory = QDir::cleanPath(
+        QDir(root).absoluteFilePath(config.workdir.isEmpty() ? u"."_s : config.workdir));
+    spec.environment = config.env;
+    spec.targetId = config.target.isEmpty() ? u"local"_s : config.target;
+    return spec;
+}
+
+} // namespace gpuwb::RunConfigIo

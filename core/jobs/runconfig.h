@@ -1,0 +1,42 @@
+#pragma once
+
+#include "core/jobs/jobspec.h"
+#include "core/util/result.h"
+
+#include <QByteArray>
+#include <QMap>
+#include <QString>
+
+namespace gpuwb {
+
+// How a project runs: the contents of `gpuwb.toml` in its root, or what detection found.
+struct RunConfig
+{
+    QString name;
+    QString command;
+    QString workdir = QStringLiteral(".");
+    QString target = QStringLiteral("local");
+    QMap<QString, QString> env;
+    QString origin; // "gpuwb.toml", or what detection found, e.g. "detected CMakeLists.txt"
+    friend bool operator==(const RunConfig &, const RunConfig &) = default;
+};
+
+// Reading, writing and detecting run configurations. gpuwb.toml is a small TOML subset:
+// `key = "string"` or `key = 'literal'` lines, # comments, blank lines and one [env] table.
+// The file functions touch the disk: call them off the UI thread.
+namespace RunConfigIo {
+
+inline constexpr char FileName[] = "gpuwb.toml";
+
+// Errors name the line: "gpuwb.toml line 3: ..." and say what to write instead.
+Result<RunConfig> parseRunConfig(const QByteArray &text);
+QByteArray serializeRunConfig(const RunConfig &config);
+// gpuwb.toml when present; otherwise detection: CMakeLists.txt, then a single *.cu file, then
+// main.py or train.py; otherwise an Error saying to create gpuwb.toml.
+Result<RunConfig> loadRunConfig(const QString &projectDir);
+Status saveRunConfig(const QString &projectDir, const RunConfig &config);
+JobSpec toJobSpec(const RunConfig &config, const QString &projectDir);
+
+} // namespace RunConfigIo
+
+} // namespace gpuwb

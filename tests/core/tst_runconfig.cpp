@@ -1,0 +1,302 @@
+#include "core/jobs/runconfig.h"
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::StringLiterals;
+using namespace gpuwb;
+using namespace gpuwb::RunConfigIo;
+
+namespace {
+
+void writeFile(const QString &path, const QByteArray &data)
+{
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(data);
+}
+
+} // namespace
+
+class TestRunConfig : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_root;
+    int m_counter = 0;
+    QString newProject()
+    {
+        const QString dir = m_root.filePath(u"project %1"_s.arg(++m_counter));
+        QDir().mkpath(dir);
+        return dir;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(m_root.isValid());
+    }
+
+    void parsesTheDocumentedExample()
+    {
+        const QByteArray text = "# GPU Workbench run configuration\n"
+                                "name = \"saxpy\"            # optional, for people\n"
+                                "command = \"./run.sh\"      # required\n"
+                                "workdir = \".\"\n"
+                                "target = \"local\"\n"
+                                "[env]                     # optional\n"
+                                "SAXPY_N = \"1000000\"\n";
+        const auto r = parseRunConfig(text);
+        QVERIFY2(r.ok(), qPrintable(r.errorMessage()));
+        QCOMPARE(r->name, u"saxpy"_s);
+        QCOMPARE(r->command, u"./run.sh"_s);
+        QCOMPARE(r->workdir, u"."_s);
+        QCOMPARE(r->target, u"local"_s);
+        QCOMPARE(r->env, (QMap<QString, QString>{{u"SAXPY_N"_s, u"1000000"_s}}));
+        QCOMPARE(r->origin, u"gpuwb.toml"_s);
+    }
+
+    void stringsEscapesAndComments()
+    {
+        const QByteArray text = "\xEF\xBB\xBF" // a BOM
+                                "command = 'python3 \"a b.py\" # not a comment \\n'\r\n"
+                                "name = \"tab\\there \\\"q\\\" back\\\\slash\\nnl \\u00e9\"\r\n"
+                                "\t  # indented comment\n"
+                                "workdir='build'\n"
+                                "[ env ]\n"
+                                "EMPTY = \"\"\n"
+                                "\"QUOTED_KEY\" = 'x'\n";
+        const auto r = parseRunConfig(text);
+        QVERIFY2(r.ok(), qPrintable(r.errorMessage()));
+        QCOMPARE(r->command, u"python3 \"a b.py\" # not a comment \\n"_s);
+        QCOMPARE(r->name, u"tab\there \"q\" back\\slash\nnl é"_s);
+        QCOMPARE(r->workdir, u"build"_s);
+        QCOMPARE(r->env.value(u"EMPTY"_s, u"missing"_s), QString());
+        QCOMPARE(r->env.value(u"QUOTED_KEY"_s), u"x"_s);
+    }
+
+    void malformedFilesNameTheLine_data()
+    {
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<int>("line");
+        QTest::addColumn<QString>("hint");
+        QTest::newRow("unknown key") << "command = \"x\"\ncomand = \"y\"\n"_ba << 2
+                                     << u"did you mean command"_s;
+        QTest::newRow("missing quote") << "name = \"a\"\ncommand = \"./run.sh\n"_ba << 2
+                                       << u"no closing \""_s;
+        QTest::newRow("missing literal quote") << "command = './run.sh\n"_ba << 1
+                                               << u"no closing '"_s;
+        QTest::newRow("duplicate key") << "command = \"a\"\n\ncommand = \"b\"\n"_ba << 3
+                                       << u"first on line 1"_s;
+        QTest::newRow("duplicate env") << "command = \"a\"\n[env]\nX = \"1\"\nX = \"2\"\n"_ba
+                                       << 4 << u"first on line 3"_s;
+        QTest::newRow("missing command") << "name = \"a\"\n[env]\nX = \"1\"\n"_ba << 3
+                                         << u"command = \"./run.sh\""_s;
+        QTest::newRow("empty file") << QByteArray() << 1 << u"command = \"./run.sh\""_s;
+        QTest::newRow("empty command") << "command = \"  \"\n"_ba << 1 << u"command is empty"_s;
+        QTest::newRow("non utf8") << "name = \"a\"\ncommand = \"\xff\xfe\"\n"_ba << 2 << u"UTF-8"_s;
+        QTest::newRow("bare value") << "command = ./run.sh\n"_ba << 1
+                                    << u"write command = \"./run.sh\""_s;
+        QTest::newRow("number value") << "command = \"x\"\n[env]\nN = 5\n"_ba << 3
+                                      << u"quoted string"_s;
+        QTest::newRow("no equals") << "command \"x\"\n"_ba << 1 << u"expected ="_s;
+        QTest::newRow("no value") << "command =\n"_ba << 1 << u"has no value"_s;
+        QTest::newRow("trailing text") << "command = \"x\" y\n"_ba << 1 << u"after a #"_s;
+        QTest::newRow("bad escape") << "command = \"C:\\qtemp\"\n"_ba << 1 << u"unknown escape"_s;
+        QTest::newRow("short unicode") << "command = \"\\u12\"\n"_ba << 1 << u"hex digits"_s;
+        QTest::newRow("surrogate escape") << "command = \"\\ud800\"\n"_ba << 1 << u"hex digits"_s;
+        QTest::newRow("unknown table") << "command = \"x\"\n[build]\n"_ba << 2 << u"[env]"_s;
+        QTest::newRow("second env table") << "command = \"x\"\n[env]\n[env]\n"_ba << 3
+                                          << u"first on line 2"_s;
+        QTest::newRow("unclosed table") << "command = \"x\"\n[env\n"_ba << 2 << u"]"_s;
+        QTest::newRow("bad env name") << "command = \"x\"\n[env]\n1ABC = \"1\"\n"_ba << 3
+                                      << u"environment variable name"_s;
+        QTest::newRow("env name with dash") << "command = \"x\"\n[env]\nA-B = \"1\"\n"_ba << 3
+                                            << u"environment variable name"_s;
+        QTest::newRow("top key after env") << "[env]\ncommand = \"x\"\n"_ba << 2 // goes to env
+                                           << u"has no command"_s;
+        QTest::newRow("multi-line string") << "command = \"\"\"x\n\"\"\"\n"_ba << 1
+                                           << u"multi-line"_s;
+        QTest::newRow("control char") << "command = \"a\x01" "b\"\n"_ba << 1 << u"control"_s;
+        QTest::newRow("garbage line") << "command = \"x\"\n$(rm -rf /)\n"_ba << 2
+                                      << u"expected a setting"_s;
+        QTest::newRow("empty workdir") << "command = \"x\"\nworkdir = ''\n"_ba << 2
+                                       << u"workdir = \".\""_s;
+    }
+
+    void malformedFilesNameTheLine()
+    {
+        QFETCH(QByteArray, text);
+        QFETCH(int, line);
+        QFETCH(QString, hint);
+        const auto r = parseRunConfig(text);
+        QVERIFY(!r.ok());
+        const QString message = r.errorMessage();
+        QVERIFY2(message.startsWith(u"gpuwb.toml line %1: "_s.arg(line)), qPrintable(message));
+        QVERIFY2(message.contains(hint), qPrintable(message));
+    }
+
+    void serializeRoundTrips_data()
+    {
+        QTest::addColumn<RunConfig>("config");
+        RunConfig plain;
+        plain.command = u"./run.sh"_s;
+        QTest::newRow("plain") << plain;
+        RunConfig hostile;
+        hostile.name = u"it's \"saxpy\" # not a comment 😀"_s;
+        hostile.command = u"echo '$(rm -rf /)' \"`id`\" \\ back\\\\slash\nsecond\tline\r\x01\x7f"_s;
+        hostile.workdir = u"build dir/'x'"_s;
+        hostile.target = u"ssh:gpu-box"_s;
+        hostile.env = {{u"A"_s, u"= [env] #"_s}, {u"_B2"_s, QString()}, {u"C"_s, u"'\"\\"_s}};
+        QTest::newRow("hostile") << hostile;
+    }
+
+    void serializeRoundTrips()
+    {
+        QFETCH(RunConfig, config);
+        config.origin = u"gpuwb.toml"_s;
+        const QByteArray text = serializeRunConfig(config);
+        const auto r = parseRunConfig(text);
+        QVERIFY2(r.ok(), qPrintable(r.errorMessage() + u"\n"_s + QString::fromUtf8(text)));
+        QCOMPARE(r.value(), config);
+        QVERIFY(text.startsWith("# GPU Workbench run configuration\n"));
+    }
+
+    void saveAndLoad()
+    {
+        const QString dir = newProject();
+        writeFile(dir + u"/CMakeLists.txt"_s, "add_executable(other main.cpp)\n");
+        RunConfig c;
+        c.name = u"mine"_s;
+        c.command = u"make && ./a.out"_s;
+        c.env.insert(u"X"_s, u"1"_s);
+        c.origin = u"gpuwb.toml"_s;
+        QVERIFY(saveRunConfig(dir, c).ok());
+        QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden),
+                 (QStringList{u"CMakeLists.txt"_s, u"gpuwb.toml"_s}));
+        const auto loaded = loadRunConfig(dir); // the file wins over detection
+        QVERIFY2(loaded.ok(), qPrintable(loaded.errorMessage()));
+        QCOMPARE(loaded.value(), c);
+
+        writeFile(dir + u"/gpuwb.toml"_s, "comand = \"x\"\n");
+        QVERIFY(!loadRunConfig(dir).ok());
+        QVERIFY(!saveRunConfig(dir + u"/missing/deeper"_s, c).ok());
+    }
+
+    void detectsCMake()
+    {
+        const QString dir = newProject();
+        writeFile(dir + u"/CMakeLists.txt"_s,
+                  "cmake_minimum_required(VERSION 3.20)\n"
+                  "project(Saxpy LANGUAGES CXX CUDA)\n"
+                  "# add_executable(commented main.cpp)\n"
+                  "add_executable(tool IMPORTED)\n"
+                  "ADD_EXECUTABLE ( ${PROJECT_NAME}\n   main.cu\n)\n"
+                  "add_executable(second second.cu)\n");
+        const auto r = loadRunConfig(dir);
+        QVERIFY2(r.ok(), qPrintable(r.errorMessage()));
+        QCOMPARE(r->command, u"cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && "
+                             "cmake --build build -j && ./build/Saxpy"_s);
+        QCOMPARE(r->origin, u"detected CMakeLists.txt"_s);
+        QCOMPARE(r->workdir, u"."_s);
+
+        writeFile(dir + u"/CMakeLists.txt"_s, "add_executable(\"my app\" main.cpp)\n");
+        QCOMPARE(loadRunConfig(dir)->command.section(u" && "_s, 2), u"'./build/my app'"_s);
+        writeFile(dir + u"/CMakeLists.txt"_s, "add_library(x x.cpp)\n");
+        QCOMPARE(loadRunConfig(dir)->command,
+                 u"cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j"_s);
+    }
+
+    void detectsASingleCudaFile()
+    {
+        const QString dir = newProject();
+        writeFile(dir + u"/it's a kernel.cu"_s, "__global__ void k() {}\n");
+        writeFile(dir + u"/README.md"_s, "hello\n");
+        const auto r = loadRunConfig(dir);
+        QVERIFY2(r.ok(), qPrintable(r.errorMessage()));
+        QCOMPARE(r->command, u"nvcc -O2 -o 'it'\\''s a kernel' 'it'\\''s a kernel.cu' && "
+                             "'./it'\\''s a kernel'"_s);
+        QCOMPARE(r->name, u"it's a kernel"_s);
+
+        // The quoted names reach the programs unchanged: run the line with stand-ins.
+        const QString fake = dir + u"/bin"_s;
+        writeFile(fake + u"/nvcc"_s, "#!/bin/sh\nprintf '%s\\n' \"$@\" > nvcc.args\n"
+                                     "printf '#!/bin/sh\\necho ran\\n' > \"$3\"\nchmod +x \"$3\"\n");
+        QFile::setPermissions(fake + u"/nvcc"_s, QFileDevice::ReadOwner | QFileDevice::ExeOwner);
+        QProcess sh;
+        sh.setWorkingDirectory(dir);
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert(u"PATH"_s, fake + u":"_s + env.value(u"PATH"_s));
+        sh.setProcessEnvironment(env);
+        sh.start(u"/bin/sh"_s, {u"-c"_s, r->command});
+        QVERIFY(sh.waitForFinished(30000));
+        QCOMPARE(sh.readAllStandardOutput(), "ran\n"_ba);
+        QFile args(dir + u"/nvcc.args"_s);
+        QVERIFY(args.open(QIODevice::ReadOnly));
+        QCOMPARE(args.readAll(), "-O2\n-o\nit's a kernel\nit's a kernel.cu\n"_ba);
+
+        writeFile(dir + u"/second.cu"_s, "\n");
+        const auto two = loadRunConfig(dir);
+        QVERIFY(!two.ok());
+        QVERIFY2(two.errorMessage().contains(u"2 .cu files"_s), qPrintable(two.errorMessage()));
+        QVERIFY(two.errorMessage().contains(u"gpuwb.toml"_s));
+    }
+
+    void optionLikeFileNamesAreNotOptions()
+    {
+        const QString dir = newProject();
+        writeFile(dir + u"/-rf.cu"_s, "\n");
+        QCOMPARE(loadRunConfig(dir)->command, u"nvcc -O2 -o ./-rf ./-rf.cu && ./-rf"_s);
+    }
+
+    void detectsPython()
+    {
+        const QString dir = newProject();
+        writeFile(dir + u"/train.py"_s, "print('hi')\n");
+        auto r = loadRunConfig(dir);
+        QVERIFY(r.ok());
+        QCOMPARE(r->command, u"python3 -u train.py"_s);
+        QCOMPARE(r->env.value(u"PYTHONUNBUFFERED"_s), u"1"_s);
+        QCOMPARE(r->origin, u"detected train.py"_s);
+        writeFile(dir + u"/main.py"_s, "print('hi')\n");
+        QCOMPARE(loadRunConfig(dir)->command, u"python3 -u main.py"_s);
+    }
+
+    void nothingToRunSaysWhatToDo()
+    {
+        const QString dir = newProject();
+        writeFile(dir + u"/notes.txt"_s, "x\n");
+        const auto r = loadRunConfig(dir);
+        QVERIFY(!r.ok());
+        QVERIFY2(r.errorMessage().contains(u"Create gpuwb.toml"_s), qPrintable(r.errorMessage()));
+        QVERIFY(!loadRunConfig(m_root.filePath(u"does not exist"_s)).ok());
+    }
+
+    void toJobSpecResolvesTheWorkingDirectory()
+    {
+        RunConfig c;
+        c.command = u"./run.sh"_s;
+        c.workdir = u"build/../out"_s;
+        c.env.insert(u"X"_s, u"1"_s);
+        const JobSpec s = toJobSpec(c, u"/home/me/proj/"_s);
+        QCOMPARE(s.workingDirectory, u"/home/me/proj/out"_s);
+        QCOMPARE(s.projectDirectory, u"/home/me/proj"_s);
+        QCOMPARE(s.name, u"proj"_s);
+        QCOMPARE(s.command, c.command);
+        QCOMPARE(s.environment, c.env);
+        QCOMPARE(s.targetId, u"local"_s);
+        c.workdir = u"/abs/dir"_s;
+        c.name = u"named"_s;
+        QCOMPARE(toJobSpec(c, u"/home/me/proj"_s).workingDirectory, u"/abs/dir"_s);
+        QCOMPARE(toJobSpec(c, u"/home/me/proj"_s).name, u"named"_s);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRunConfig)
+#include "tst_runconfig.moc"
