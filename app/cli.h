@@ -1,0 +1,8 @@
+#pragma once
+
+namespace gpuwb {
+
+// Runs a headless subcommand (`run`, `gpus`) and returns the process exit code.
+int runCli(int argc, char **argv);
+
+} // namespace gpuwb
