@@ -113,7 +113,7 @@ FileBrowser::FileBrowser(QWidget *parent)
             QApplication::clipboard()->setText(paths.join(u'\n'));
     });
     m_refresh = makeAction(tr("Refresh"), QStyle::SP_BrowserReload, &FileBrowser::refresh);
-    m_refresh->setShortcut(QKeySequence::Refresh);
+    // No shortcut: F5 (QKeySequence::Refresh on X11) is the workbench's Run.
 
     connect(m_view, &QTreeView::activated, this, [this](const QModelIndex &index) {
         if (index.isValid() && !m_model->isDirectory(index))
