@@ -1,0 +1,440 @@
+#include "core/gpu/nvidiasmiparser.h"
+
+#include "core/util/logging.h"
+
+#include <QDateTime>
+#include <QHash>
+#include <QRegularExpression>
+#include <QSet>
+
+#include <cmath>
+
+using namespace Qt::StringLiterals;
+
+namespace gpuwb::NvidiaSmiParser {
+
+namespace {
+
+struct Column
+{
+    QString name; // canonical
+    QString unit; // from "name [unit]", may be empty
+};
+
+struct Table
+{
+    QList<Column> columns;
+    QHash<QString, int> byName;
+    QList<QStringList> rows;
+
+    int column(const QString &name) const { return byName.value(name, -1); }
+    QString field(const QStringList &row, const QString &name) const
+    {
+        const int i = column(name);
+        return i >= 0 && i < row.size() ? row.at(i) : QString();
+    }
+    QString unit(const QString &name) const
+    {
+        const int i = column(name);
+        return i >= 0 ? columns.at(i).unit : QString();
+    }
+};
+
+// The unit nvidia-smi uses for a field, for `noheader,nounits` output where nothing says it.
+QString defaultUnit(const QString &field)
+{
+    if (field.startsWith(u"memory."_s) || field == u"used_gpu_memory"_s)
+        return u"MiB"_s;
+    if (field.startsWith(u"power."_s) || field == u"enforced.power.limit"_s)
+        return u"W"_s;
+    if (field.startsWith(u"clocks."_s))
+        return u"MHz"_s;
+    return {};
+}
+
+Column parseColumn(const QString &text)
+{
+    static const QRegularExpression withUnit(u"^(.*?)\\s*\\[([^\\]]*)\\]$"_s);
+    const QString trimmed = text.trimmed();
+    const QRegularExpressionMatch m = withUnit.match(trimmed);
+    if (m.hasMatch())
+        return {canonicalField(m.captured(1)), m.captured(2).trimmed()};
+    const QString name = canonicalField(trimmed);
+    return {name, defaultUnit(name)};
+}
+
+bool looksLikeHeader(const QStringList &fields)
+{
+    static const QRegularExpression fieldName(u"^[A-Za-z_][A-Za-z0-9_.]*(\\s*\\[[^\\]]*\\])?$"_s);
+    for (const QString &f : fields) {
+        if (!fieldName.match(f.trimmed()).hasMatch())
+            return false;
+    }
+    return !fields.isEmpty();
+}
+
+QStringList splitRow(const QString &line)
+{
+    // nvidia-smi writes ", " between fields and never quotes; values may hold single commas.
+    QStringList fields = line.split(u", "_s);
+    for (QString &f : fields)
+        f = f.trimmed();
+    if (!fields.isEmpty() && fields.last().endsWith(u','))
+        fields.last().chop(1);
+    return fields;
+}
+
+// Known failure messages of nvidia-smi, turned into errors that say what to do.
+std::optional<Error> recogniseFailure(const QString &line)
+{
+    if (line.contains(u"is not a valid field to query"_s)) {
+        return Error{u"gpu.smi-invalid-field"_s,
+                     u"nvidia-smi on that host does not know a field the workbench asks for (%1). "
+                     "Update the NVIDIA driver there."_s.arg(line.trimmed())};
+    }
+    if (line.startsWith(u"NVIDIA-SMI has failed"_s) || line.contains(u"couldn't communicate"_s)) {
+        return Error{u"gpu.smi-failed"_s,
+                     u"nvidia-smi could not talk to the NVIDIA driver: %1 Check that the driver "
+                     "is installed and loaded."_s.arg(line.trimmed())};
+    }
+    if (line.trimmed() == u"No devices were found"_s) {
+        return Error{u"gpu.no-devices"_s,
+                     u"nvidia-smi found no NVIDIA GPU on that host."_s};
+    }
+    return std::nullopt;
+}
+
+Result<Table> readTable(const QByteArray &output, const QStringList &fieldsIfNoHeader,
+                        const QStringList &freeTextColumns)
+{
+    const QString text = QString::fromUtf8(output);
+    QStringList lines;
+    for (QString line : text.split(u'\n')) {
+        if (line.endsWith(u'\r'))
+            line.chop(1);
+        if (line.trimmed().isEmpty())
+            continue;
+        if (std::optional<Error> failure = recogniseFailure(line))
+            return *failure;
+        lines.append(line);
+    }
+    if (lines.isEmpty()) {
+        return Error{u"gpu.smi-empty"_s,
+                     u"nvidia-smi printed nothing. Check that it runs on that host."_s};
+    }
+
+    Table table;
+    QStringList expected;
+    for (const QString &f : fieldsIfNoHeader)
+        expected.append(canonicalField(f.trimmed()));
+    const QStringList first = splitRow(lines.first());
+    bool hasHeader = false;
+    if (looksLikeHeader(first)) {
+        QStringList names;
+        for (const QString &f : first)
+            names.append(parseColumn(f).name);
+        hasHeader = expected.isEmpty() || names == expected;
+    }
+    if (hasHeader) {
+        for (const QString &f : first)
+            table.columns.append(parseColumn(f));
+        lines.removeFirst();
+    } else if (!expected.isEmpty()) {
+        for (const QString &f : expected)
+            table.columns.append(Column{f, defaultUnit(f)});
+    } else {
+        return Error{u"gpu.smi-no-header"_s,
+                     u"The nvidia-smi output has no header line, so its columns are unknown. Run "
+                     "it with --format=csv (without noheader)."_s};
+    }
+    for (int i = 0; i < table.columns.size(); ++i) {
+        if (!table.byName.contains(table.columns.at(i).name))
+            table.byName.insert(table.columns.at(i).name, i);
+    }
+
+    int freeText = -1;
+    for (const QString &name : freeTextColumns) {
+        if ((freeText = table.column(name)) >= 0)
+            break;
+    }
+    const int width = int(table.columns.size());
+    for (const QString &line : std::as_const(lines)) {
+        QStringList fields = splitRow(line);
+        if (fields.size() > width && freeText >= 0) {
+            // A name with ", " in it (a Windows path, say): give the surplus back to it.
+            const int surplus = int(fields.size()) - width;
+            const QStringList parts = fields.mid(freeText, surplus + 1);
+            fields.remove(freeText, surplus + 1);
+            fields.insert(freeText, parts.join(u", "_s));
+        }
+        if (fields.size() != width) {
+            qCDebug(lcGpu) << "nvidia-smi row with" << fields.size() << "fields instead of"
+                           << width << "skipped";
+            continue;
+        }
+        table.rows.append(fields);
+    }
+    return table;
+}
+
+bool isNull(const QString &value)
+{
+    return value.isEmpty() || (value.startsWith(u'[') && value.endsWith(u']'))
+        || value.compare(u"N/A"_s, Qt::CaseInsensitive) == 0
+        || value.compare(u"Not Supported"_s, Qt::CaseInsensitive) == 0;
+}
+
+// The number of a field and its unit: from the value ("631.95 W") or else the header.
+std::optional<double> number(const QString &value, const QString &headerUnit, QString *unit)
+{
+    static const QRegularExpression pattern(
+        u"^([-+]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\\s*([A-Za-z%/]*)$"_s);
+    if (isNull(value))
+        return std::nullopt;
+    const QRegularExpressionMatch m = pattern.match(value);
+    if (!m.hasMatch())
+        return std::nullopt;
+    bool ok = false;
+    const double n = m.captured(1).toDouble(&ok);
+    if (!ok || !std::isfinite(n))
+        return std::nullopt;
+    *unit = m.captured(2).isEmpty() ? headerUnit : m.captured(2);
+    return n;
+}
+
+std::optional<double> scaled(const QString &value, const QString &headerUnit,
+                             const QHash<QString, double> &factors)
+{
+    QString unit;
+    const std::optional<double> n = number(value, headerUnit, &unit);
+    if (!n)
+        return std::nullopt;
+    const auto it = factors.constFind(unit);
+    if (it == factors.constEnd())
+        return std::nullopt;
+    return *n * it.value();
+}
+
+const QHash<QString, double> &percentUnits()
+{
+    static const QHash<QString, double> units{{QString(), 1.0}, {u"%"_s, 1.0}};
+    return units;
+}
+const QHash<QString, double> &byteUnits()
+{
+    static const QHash<QString, double> units{{u"B"_s, 1.0},
+                                              {u"KiB"_s, 1024.0},
+                                              {u"MiB"_s, 1024.0 * 1024.0},
+                                              {u"GiB"_s, 1024.0 * 1024.0 * 1024.0},
+                                              {u"TiB"_s, 1024.0 * 1024.0 * 1024.0 * 1024.0}};
+    return units;
+}
+const QHash<QString, double> &milliwattUnits()
+{
+    static const QHash<QString, double> units{{u"W"_s, 1000.0}, {u"mW"_s, 1.0}, {u"kW"_s, 1e6}};
+    return units;
+}
+const QHash<QString, double> &megahertzUnits()
+{
+    static const QHash<QString, double> units{
+        {u"MHz"_s, 1.0}, {u"GHz"_s, 1000.0}, {u"kHz"_s, 0.001}};
+    return units;
+}
+const QHash<QString, double> &celsiusUnits()
+{
+    static const QHash<QString, double> units{{QString(), 1.0}, {u"C"_s, 1.0}};
+    return units;
+}
+
+// The first of the columns that holds a value in this row.
+std::optional<double> firstScaled(const Table &table, const QStringList &row,
+                                  std::initializer_list<const char16_t *> names,
+                                  const QHash<QString, double> &units)
+{
+    for (const char16_t *name : names) {
+        const QString n = QString::fromUtf16(name);
+        if (table.column(n) < 0)
+            continue;
+        if (std::optional<double> v = scaled(table.field(row, n), table.unit(n), units))
+            return v;
+    }
+    return std::nullopt;
+}
+
+template<typename T>
+std::optional<T> rounded(std::optional<double> v)
+{
+    if (!v)
+        return std::nullopt;
+    return T(std::llround(*v));
+}
+
+QString textField(const Table &table, const QStringList &row, const QString &name)
+{
+    const QString v = table.field(row, name);
+    return isNull(v) ? QString() : v;
+}
+
+qint64 parseTimestamp(const QString &text)
+{
+    if (text.isEmpty())
+        return 0;
+    QDateTime t = QDateTime::fromString(text, u"yyyy/MM/dd HH:mm:ss.zzz"_s);
+    if (!t.isValid())
+        t = QDateTime::fromString(text, u"yyyy/MM/dd HH:mm:ss"_s);
+    return t.isValid() ? t.toMSecsSinceEpoch() : 0;
+}
+
+} // namespace
+
+QStringList queryGpuFields()
+{
+    return {u"timestamp"_s,         u"driver_version"_s,     u"index"_s,
+            u"uuid"_s,              u"name"_s,               u"pci.bus_id"_s,
+            u"utilization.gpu"_s,   u"utilization.memory"_s, u"memory.used"_s,
+            u"memory.total"_s,      u"temperature.gpu"_s,    u"power.draw"_s,
+            u"power.limit"_s,       u"clocks.current.sm"_s,  u"clocks.current.memory"_s,
+            u"fan.speed"_s};
+}
+
+QStringList computeAppsFields()
+{
+    return {u"gpu_uuid"_s, u"gpu_bus_id"_s, u"pid"_s, u"process_name"_s, u"used_gpu_memory"_s};
+}
+
+QString canonicalField(const QString &field)
+{
+    static const QHash<QString, QString> aliases{
+        {u"gpu_name"_s, u"name"_s},
+        {u"clocks.sm"_s, u"clocks.current.sm"_s},
+        {u"clocks.gr"_s, u"clocks.current.graphics"_s},
+        {u"clocks.mem"_s, u"clocks.current.memory"_s},
+        {u"clocks.video"_s, u"clocks.current.video"_s},
+        {u"used_memory"_s, u"used_gpu_memory"_s},
+    };
+    return aliases.value(field, field);
+}
+
+QString fallbackKey(const QString &busId, int index)
+{
+    return busId.isEmpty() ? u"gpu%1"_s.arg(index) : u"pci:"_s + busId;
+}
+
+Result<QList<GpuSnapshot>> parseQueryGpuPasses(const QByteArray &output,
+                                               const QStringList &fieldsIfNoHeader)
+{
+    Result<Table> read = readTable(output, fieldsIfNoHeader, {u"name"_s});
+    if (!read)
+        return read.error();
+    const Table &table = *read;
+    if (table.rows.isEmpty()) {
+        return Error{u"gpu.smi-no-rows"_s,
+                     u"nvidia-smi printed no GPU rows that could be read."_s};
+    }
+
+    QList<GpuSnapshot> passes;
+    QSet<QString> seen;
+    for (const QStringList &row : table.rows) {
+        const QString uuid = textField(table, row, u"uuid"_s);
+        const QString busId = textField(table, row, u"pci.bus_id"_s);
+        const QString indexText = textField(table, row, u"index"_s);
+        bool indexOk = false;
+        const int indexValue = indexText.toInt(&indexOk);
+        QString identity = !uuid.isEmpty() ? uuid : !busId.isEmpty() ? busId : indexText;
+        if (passes.isEmpty() || (!identity.isEmpty() && seen.contains(identity))) {
+            passes.append(GpuSnapshot{});
+            seen.clear();
+            passes.last().timestampMs = parseTimestamp(textField(table, row, u"timestamp"_s));
+        }
+        GpuSnapshot &pass = passes.last();
+        if (!identity.isEmpty())
+            seen.insert(identity);
+        if (pass.driverVersion.isEmpty())
+            pass.driverVersion = textField(table, row, u"driver_version"_s);
+
+        GpuSample s;
+        s.index = indexOk ? indexValue : int(pass.gpus.size());
+        s.uuid = !uuid.isEmpty() ? uuid : fallbackKey(busId, s.index);
+        s.name = textField(table, row, u"name"_s);
+        s.utilizationGpuPercent =
+            firstScaled(table, row, {u"utilization.gpu"}, percentUnits());
+        s.utilizationMemoryPercent =
+            firstScaled(table, row, {u"utilization.memory"}, percentUnits());
+        s.memoryUsedBytes =
+            rounded<qint64>(firstScaled(table, row, {u"memory.used"}, byteUnits()));
+        s.memoryTotalBytes =
+            rounded<qint64>(firstScaled(table, row, {u"memory.total"}, byteUnits()));
+        s.temperatureCelsius = firstScaled(table, row, {u"temperature.gpu"}, celsiusUnits());
+        s.powerMilliwatts = firstScaled(
+            table, row, {u"power.draw", u"power.draw.instant", u"power.draw.average"},
+            milliwattUnits());
+        s.powerLimitMilliwatts = firstScaled(
+            table, row, {u"power.limit", u"enforced.power.limit"}, milliwattUnits());
+        s.smClockMhz = rounded<int>(firstScaled(table, row, {u"clocks.current.sm"},
+                                                megahertzUnits()));
+        s.memoryClockMhz = rounded<int>(firstScaled(table, row, {u"clocks.current.memory"},
+                                                    megahertzUnits()));
+        s.fanSpeedPercent = rounded<int>(firstScaled(table, row, {u"fan.speed"}, percentUnits()));
+        pass.gpus.append(s);
+    }
+    return passes;
+}
+
+Result<GpuSnapshot> parseQueryGpu(const QByteArray &output, const QStringList &fieldsIfNoHeader)
+{
+    Result<QList<GpuSnapshot>> passes = parseQueryGpuPasses(output, fieldsIfNoHeader);
+    if (!passes)
+        return passes.error();
+    return passes->first();
+}
+
+Result<QList<ComputeApp>> parseComputeApps(const QByteArray &output,
+                                           const QStringList &fieldsIfNoHeader)
+{
+    Result<Table> read = readTable(output, fieldsIfNoHeader, {u"process_name"_s});
+    if (!read)
+        return read.error();
+    const Table &table = *read;
+    QList<ComputeApp> apps;
+    const bool hasPid = table.column(u"pid"_s) >= 0;
+    for (const QStringList &row : table.rows) {
+        ComputeApp app;
+        app.gpuUuid = textField(table, row, u"gpu_uuid"_s);
+        app.gpuBusId = textField(table, row, u"gpu_bus_id"_s);
+        if (hasPid) {
+            bool ok = false;
+            app.process.pid = table.field(row, u"pid"_s).toLongLong(&ok);
+            if (!ok || app.process.pid < 0)
+                continue; // not a process row
+        }
+        app.process.name = textField(table, row, u"process_name"_s);
+        app.process.usedMemoryBytes = rounded<qint64>(
+            firstScaled(table, row, {u"used_gpu_memory"}, byteUnits()));
+        apps.append(app);
+    }
+    return apps;
+}
+
+void attachProcesses(GpuSnapshot *snapshot, const QList<ComputeApp> &apps)
+{
+    for (GpuSample &gpu : snapshot->gpus)
+        gpu.processes.clear();
+    for (const ComputeApp &app : apps) {
+        GpuSample *target = nullptr;
+        for (GpuSample &gpu : snapshot->gpus) {
+            if ((!app.gpuUuid.isEmpty() && gpu.uuid == app.gpuUuid)
+                || (!app.gpuBusId.isEmpty() && gpu.uuid == fallbackKey(app.gpuBusId, 0))) {
+                target = &gpu;
+                break;
+            }
+        }
+        if (!target && app.gpuUuid.isEmpty() && app.gpuBusId.isEmpty()
+            && snapshot->gpus.size() == 1) {
+            target = &snapshot->gpus.first();
+        }
+        if (target)
+            target->processes.append(app.process);
+    }
+}
+
+} // namespace gpuwb::NvidiaSmiParser
