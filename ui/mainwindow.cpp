@@ -70,9 +70,16 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     m_gpuPanel = new GpuPanel(this);
 
     setCentralWidget(m_editor);
-    addDockWidget(Qt::LeftDockWidgetArea, makeDock(tr("Files"), u"FilesDock"_s, m_files, this));
-    addDockWidget(Qt::BottomDockWidgetArea, makeDock(tr("Jobs"), u"JobsDock"_s, m_jobPanel, this));
-    addDockWidget(Qt::RightDockWidgetArea, makeDock(tr("GPUs"), u"GpuDock"_s, m_gpuPanel, this));
+    QDockWidget *filesDock = makeDock(tr("Files"), u"FilesDock"_s, m_files, this);
+    QDockWidget *jobsDock = makeDock(tr("Jobs"), u"JobsDock"_s, m_jobPanel, this);
+    QDockWidget *gpuDock = makeDock(tr("GPUs"), u"GpuDock"_s, m_gpuPanel, this);
+    addDockWidget(Qt::LeftDockWidgetArea, filesDock);
+    addDockWidget(Qt::BottomDockWidgetArea, jobsDock);
+    addDockWidget(Qt::RightDockWidgetArea, gpuDock);
+    // First-run proportions: the editor gets most of the width, the job output a third of
+    // the height. A saved layout replaces these below.
+    resizeDocks({filesDock, gpuDock}, {240, 380}, Qt::Horizontal);
+    resizeDocks({jobsDock}, {300}, Qt::Vertical);
 
     connect(m_files, &FileBrowser::openRequested, this,
             [this](const Location &location) { m_editor->openFile(m_fileSystem, location); });

@@ -1,0 +1,65 @@
+#pragma once
+
+#include "core/jobs/jobhistory.h"
+
+#include <QAbstractTableModel>
+#include <QPointer>
+#include <QTimer>
+
+namespace gpuwb {
+
+class Job;
+class JobManager;
+
+// The jobs a person can look at: this session's jobs, live, and the earlier ones from the
+// history, newest first. Live rows follow their Job's signals (a running job's duration ticks
+// once a second); rows are inserted and changed, never reset, except by reloadHistory().
+// Lives on the UI thread, like the JobManager it watches.
+class JobListModel : public QAbstractTableModel
+{
+    Q_OBJECT
+public:
+    enum Column { NameColumn, StateColumn, TargetColumn, StartedColumn, DurationColumn,
+                  ExitCodeColumn, ColumnCount };
+    enum Role {
+        JobIdRole = Qt::UserRole + 1, // QString
+        LogPathRole,                  // QString
+        StateRole,                    // int (JobState)
+        IsLiveRole,                   // bool: a Job of this session backs the row
+    };
+
+    explicit JobListModel(JobManager *manager, QObject *parent = nullptr);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+    // Reads the history again (a reset); live jobs stay.
+    void reloadHistory(int limit = 500);
+
+    int rowOf(const QString &jobId) const; // -1 when not listed
+    Job *jobAt(int row) const;             // nullptr for history rows
+    JobRecord recordAt(int row) const;
+
+    static QString formatDuration(qint64 ms);
+
+private:
+    struct Entry
+    {
+        JobRecord record;
+        QPointer<Job> job;
+    };
+
+    void addJob(Job *job);
+    void watch(Job *job);
+    void jobChanged(Job *job);
+    void tick();
+    JobState stateOf(const Entry &entry) const;
+
+    JobManager *m_manager;
+    QList<Entry> m_entries; // newest first
+    QTimer m_ticker;
+};
+
+} // namespace gpuwb
