@@ -12,6 +12,8 @@ using namespace gpuwb;
 
 namespace {
 
+constexpr unsigned long long kMiB = 1ULL << 20;
+
 QString fakeLibrary()
 {
     return qEnvironmentVariable("GPUWB_BUILD_DIR") + u"/tests/fake-nvml/libnvidia-ml-fake.so"_s;
@@ -93,37 +95,53 @@ void TestNvmlLoader::fakeDriverReadsEverything()
     QVERIFY2(nvml.open(), nvml.error().c_str());
     QVERIFY(nvml.isOpen());
     QCOMPARE(nvml.libraryPath(), fakeLibrary().toStdString());
-    QCOMPARE(nvml.driverVersion(), std::string("999.12.34"));
+    // Every expected value below is recorded nvidia-smi output (tests/fixtures/nvidia-smi/),
+    // the source the fake replays; MiB and W converted to NVML's bytes and mW.
+    QCOMPARE(nvml.driverVersion(), std::string("590.48.01"));
     QCOMPARE(nvml.nvmlVersion(), std::string()); // not exported: empty, no crash
     QCOMPARE(nvml.deviceCount().value_or(0), 2u);
 
+    // querygpu-h100-590.48.01.csv and computeapps-h100-590.48.01.csv.
     const NvmlDeviceReading d0 = nvml.readDevice(0);
     QVERIFY(d0.error.empty());
-    QCOMPARE(d0.name.value(), std::string("Fake GPU 0"));
-    QCOMPARE(d0.uuid.value(), std::string("GPU-fake-0000"));
-    QCOMPARE(d0.utilizationGpuPercent.value(), 40u);
-    QCOMPARE(d0.utilizationMemoryPercent.value(), 10u);
-    QCOMPARE(d0.memoryUsedBytes.value(), 1ULL << 30);
-    QCOMPARE(d0.memoryTotalBytes.value(), 16ULL << 30);
-    QCOMPARE(d0.temperatureCelsius.value(), 55u);
-    QCOMPARE(d0.powerMilliwatts.value(), 123456u);
-    QCOMPARE(d0.powerLimitMilliwatts.value(), 300000u);
-    QCOMPARE(d0.smClockMhz.value(), 1410u);
-    QCOMPARE(d0.memoryClockMhz.value(), 1215u);
+    QCOMPARE(d0.name.value(), std::string("NVIDIA H100 80GB HBM3"));
+    QCOMPARE(d0.uuid.value(), std::string("GPU-00000000-0000-0000-0000-000000000000"));
+    QCOMPARE(d0.utilizationGpuPercent.value(), 100u);
+    QCOMPARE(d0.utilizationMemoryPercent.value(), 11u);
+    QCOMPARE(d0.memoryUsedBytes.value(), 19818ULL * kMiB);
+    QCOMPARE(d0.memoryTotalBytes.value(), 81559ULL * kMiB);
+    QCOMPARE(d0.temperatureCelsius.value(), 59u);
+    QCOMPARE(d0.powerMilliwatts.value(), 631950u);      // 631.95 W
+    QCOMPARE(d0.powerLimitMilliwatts.value(), 700000u); // enforced.power.limit 700.00 W
+    QCOMPARE(d0.smClockMhz.value(), 1980u);
+    QCOMPARE(d0.memoryClockMhz.value(), 2619u);
     QVERIFY(!d0.fanSpeedPercent); // the fake has no nvmlDeviceGetFanSpeed
-    // 70 processes: more than the first buffer, so the loader had to ask again.
+    // The fake's first answer is Insufficient Size, so these arrived on the loader's retry.
     QVERIFY(d0.processes.has_value());
-    QCOMPARE(d0.processes->size(), size_t(70));
-    QCOMPARE(d0.processes->front().pid, 1000u);
-    QCOMPARE(d0.processes->front().usedMemoryBytes.value(), 1ULL << 20);
-    QCOMPARE(d0.processes->at(68).usedMemoryBytes.value(), 69ULL << 20);
-    QVERIFY(!d0.processes->back().usedMemoryBytes); // NVML_VALUE_NOT_AVAILABLE
+    QCOMPARE(d0.processes->size(), size_t(3));
+    QCOMPARE(d0.processes->at(0).pid, 11327u);
+    QCOMPARE(d0.processes->at(0).usedMemoryBytes.value(), 2566ULL * kMiB);
+    QCOMPARE(d0.processes->at(1).pid, 11328u);
+    QCOMPARE(d0.processes->at(1).usedMemoryBytes.value(), 1542ULL * kMiB);
+    QCOMPARE(d0.processes->at(2).pid, 11345u);
+    QCOMPARE(d0.processes->at(2).usedMemoryBytes.value(), 15690ULL * kMiB);
 
+    // querygpu-h100-mig-590.48.01.csv: under MIG the GPU-level utilisation is [N/A], which
+    // NVML answers with Not Supported: the metric is absent, the rest still read.
     const NvmlDeviceReading d1 = nvml.readDevice(1);
-    QVERIFY(!d1.temperatureCelsius); // Not Supported on that board
-    QCOMPARE(d1.memoryUsedBytes.value(), 2ULL << 30);
+    QVERIFY(d1.error.empty());
+    QVERIFY(!d1.utilizationGpuPercent);
+    QVERIFY(!d1.utilizationMemoryPercent);
+    QCOMPARE(d1.memoryUsedBytes.value(), 11125ULL * kMiB);
+    QCOMPARE(d1.temperatureCelsius.value(), 53u);
+    QCOMPARE(d1.powerMilliwatts.value(), 433780u);
     QVERIFY(d1.processes.has_value());
-    QVERIFY(d1.processes->empty());
+    QCOMPARE(d1.processes->size(), size_t(3));
+    QCOMPARE(d1.processes->back().pid, 21198u);
+    QCOMPARE(d1.processes->back().usedMemoryBytes.value(), 7484ULL * kMiB);
+
+    // Only two devices asked for: the third recorded one stays hidden.
+    QVERIFY(!nvml.readDevice(2).error.empty());
 
     const NvmlDeviceReading missing = nvml.readDevice(7);
     QVERIFY2(missing.error.find("could not open GPU 7") != std::string::npos,
@@ -154,25 +172,45 @@ void TestNvmlLoader::sourceOverFakeDriver()
     QCOMPARE(source.description(), u"NVML"_s);
     const Status status = source.open();
     QVERIFY2(status.ok(), qPrintable(status.errorMessage()));
-    QCOMPARE(source.description(), u"NVML, driver 999.12.34"_s);
+    QCOMPARE(source.description(), u"NVML, driver 590.48.01"_s);
     const Result<GpuSnapshot> s = source.sample();
     QVERIFY(s.ok());
     QVERIFY(s->timestampMs > 0);
-    QCOMPARE(s->driverVersion, u"999.12.34"_s);
+    QCOMPARE(s->driverVersion, u"590.48.01"_s);
     QCOMPARE(s->gpus.size(), 3);
     const GpuSample &g = s->gpus.first();
     QCOMPARE(g.index, 0);
-    QCOMPARE(g.uuid, u"GPU-fake-0000"_s);
-    QCOMPARE(g.name, u"Fake GPU 0"_s);
-    QCOMPARE(g.utilizationGpuPercent.value(), 40.0);
-    QCOMPARE(g.memoryUsedBytes.value(), qint64(1) << 30);
-    QCOMPARE(g.powerMilliwatts.value(), 123456.0);
-    QCOMPARE(g.smClockMhz.value(), 1410);
+    QCOMPARE(g.uuid, u"GPU-00000000-0000-0000-0000-000000000000"_s);
+    QCOMPARE(g.name, u"NVIDIA H100 80GB HBM3"_s);
+    QCOMPARE(g.utilizationGpuPercent.value(), 100.0);
+    QCOMPARE(g.memoryUsedBytes.value(), qint64(19818) * qint64(kMiB));
+    QCOMPARE(g.powerMilliwatts.value(), 631950.0);
+    QCOMPARE(g.smClockMhz.value(), 1980);
     QVERIFY(!g.fanSpeedPercent);
-    QCOMPARE(g.processes.size(), 70);
-    QCOMPARE(g.processes.first().pid, 1000);
-    QVERIFY(!s->gpus[1].temperatureCelsius);
-    QCOMPARE(s->gpus[2].uuid, u"GPU-fake-0002"_s);
+    QCOMPARE(g.processes.size(), 3);
+    QCOMPARE(g.processes.first().pid, 11327);
+    QCOMPARE(g.processes.first().usedMemoryBytes.value(), qint64(2566) * qint64(kMiB));
+    QVERIFY(!s->gpus[1].utilizationGpuPercent); // MIG: [N/A] in the capture
+    QCOMPARE(s->gpus[1].temperatureCelsius.value(), 53.0);
+
+    // querygpu-rtx2080super-win-466.63.csv with computeapps-rtx2080super-win-591.86.csv:
+    // on Windows (WDDM) no process's memory is known.
+    const GpuSample &win = s->gpus[2];
+    QCOMPARE(win.uuid, u"GPU-1937b558-347d-0f30-105b-893b98985668"_s);
+    QCOMPARE(win.name, u"NVIDIA GeForce RTX 2080 SUPER"_s);
+    QCOMPARE(win.utilizationGpuPercent.value(), 0.0);
+    QCOMPARE(win.utilizationMemoryPercent.value(), 10.0);
+    QCOMPARE(win.memoryTotalBytes.value(), qint64(8192) * qint64(kMiB));
+    QCOMPARE(win.processes.size(), 12);
+    QCOMPARE(win.processes.first().pid, 12444);
+    QCOMPARE(win.processes.last().pid, 26660);
+    for (const GpuProcess &p : win.processes)
+        QVERIFY(!p.usedMemoryBytes); // NVML_VALUE_NOT_AVAILABLE
+
+    // A second sample reads the same recording (the process query succeeds first time now).
+    const Result<GpuSnapshot> again = source.sample();
+    QVERIFY(again.ok());
+    QCOMPARE(again->gpus.first().processes.size(), 3);
 }
 
 void TestNvmlLoader::sourceWithoutGpus()
