@@ -235,8 +235,11 @@ int main(int argc, char **argv)
                 "shown QPlainTextEdit%s\n",
                 baselineLines, baselineLines < lines ? " (fewer lines than (a): it is slow; "
                                                        "the rate is what counts)" : "");
-    std::printf("output: lines_per_s=%.0f baseline_lines_per_s=%.0f max_stall_ms=%.1f "
-                "ratio=%.1f\n",
-                rate, baseline, a.maxStallMs, rate / baseline);
+    // The ratio is taken on the lines that reached the view, the conservative figure: the
+    // baseline puts every line it reads into its widget.
+    const double viewRate = intoView / a.seconds;
+    std::printf("output: lines_per_s=%.0f view_lines_per_s=%.0f baseline_lines_per_s=%.0f "
+                "max_stall_ms=%.1f ratio=%.1f\n",
+                rate, viewRate, baseline, a.maxStallMs, viewRate / baseline);
     return 0;
 }
