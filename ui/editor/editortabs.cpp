@@ -10,6 +10,7 @@
 #include <QInputDialog>
 #include <QMessageBox>
 #include <QTabBar>
+#include <QLabel>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
@@ -30,13 +31,27 @@ EditorTabs::EditorTabs(QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
+    // With no file open, say how to open one instead of showing an empty frame.
+    m_emptyHint = new QLabel(tr("Open a file from the Files panel (double-click), or a project "
+                                "with File › Open Folder (Ctrl+O).\nPress F5 to run the project."),
+                             this);
+    m_emptyHint->setAlignment(Qt::AlignCenter);
+    m_emptyHint->setWordWrap(true);
+    m_emptyHint->setForegroundRole(QPalette::PlaceholderText);
+    layout->addWidget(m_emptyHint, 1);
     layout->addWidget(m_tabs, 1);
     layout->addWidget(m_findBar);
+    m_tabs->hide();
 
     m_closePrompt = [this](const Location &location) { return defaultClosePrompt(location); };
     m_linePrompt = [this](int current, int count) { return defaultLinePrompt(current, count); };
 
     connect(m_tabs, &QTabWidget::currentChanged, this, &EditorTabs::onCurrentChanged);
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
+        const bool empty = m_tabs->count() == 0;
+        m_emptyHint->setVisible(empty);
+        m_tabs->setVisible(!empty);
+    });
     connect(m_tabs, &QTabWidget::tabCloseRequested, this, [this](int index) { closeTab(index); });
     createActions();
     updateActions();

@@ -10,6 +10,7 @@
 #include <optional>
 
 class QAction;
+class QLabel;
 class QTabWidget;
 
 namespace gpuwb {
@@ -107,6 +108,7 @@ private:
     std::optional<int> defaultLinePrompt(int currentLine, int lineCount);
 
     QTabWidget *m_tabs = nullptr;
+    QLabel *m_emptyHint = nullptr;
     FindBar *m_findBar = nullptr;
     ClosePrompt m_closePrompt;
     LinePrompt m_linePrompt;

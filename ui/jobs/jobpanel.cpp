@@ -148,6 +148,7 @@ JobPanel::JobPanel(JobManager *manager, QWidget *parent)
     splitter->addWidget(outputSide);
     splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 3);
+    splitter->setSizes({460, 940}); // wide enough for every column of the job list
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
