@@ -202,9 +202,15 @@ void MainWindow::openLastProject()
         openProject(recent.first());
         return;
     }
-    const QString example = QCoreApplication::applicationDirPath() + u"/../../examples/saxpy"_s;
-    if (QFileInfo(example).isDir())
-        openProject(example);
+    // The bundled example: beside an installed gpuwb, or in the source tree of a build.
+    const QString bin = QCoreApplication::applicationDirPath();
+    for (const QString &example : {bin + u"/../share/gpuwb/examples/saxpy"_s,
+                                   bin + u"/../../../examples/saxpy"_s}) {
+        if (QFileInfo(example).isDir()) {
+            openProject(example);
+            return;
+        }
+    }
 }
 
 void MainWindow::chooseProject()
