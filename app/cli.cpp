@@ -14,7 +14,12 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <QSocketNotifier>
+
+#include <csignal>
 #include <cstdio>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -28,6 +33,30 @@ static void printLine(const OutputLine &line)
     const QByteArray text = line.text.toUtf8();
     std::fwrite(text.constData(), 1, size_t(text.size()), out);
     std::fputc('\n', out);
+}
+
+// Ctrl-C, a closed terminal or a kill must not leave the job running without anyone to
+// watch it (the job runs in its own session, so it would not get the signal itself): the
+// handler only writes the signal number to a socket; the event loop reads it and stops the job.
+static int s_signalSocket[2] = {-1, -1};
+
+static void onTerminatingSignal(int signal)
+{
+    const char byte = char(signal);
+    [[maybe_unused]] const ssize_t n = ::write(s_signalSocket[0], &byte, 1);
+}
+
+static QSocketNotifier *watchTerminatingSignals(QObject *parent)
+{
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, s_signalSocket) != 0)
+        return nullptr;
+    struct sigaction action = {};
+    action.sa_handler = onTerminatingSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    for (int signal : {SIGINT, SIGTERM, SIGHUP})
+        ::sigaction(signal, &action, nullptr);
+    return new QSocketNotifier(s_signalSocket[1], QSocketNotifier::Read, parent);
 }
 
 static int runCommand(const QStringList &arguments)
@@ -69,9 +98,12 @@ static int runCommand(const QStringList &arguments)
     manager.addTarget(new LocalTarget(new LocalFileSystem(&manager), &manager));
 
     int exitCode = 1;
+    int receivedSignal = 0;
     QObject::connect(&manager, &JobManager::jobFinished, &manager,
-                     [&exitCode](Job *, const JobResult &result) {
-                         if (result.state == JobState::Succeeded)
+                     [&exitCode, &receivedSignal](Job *, const JobResult &result) {
+                         if (receivedSignal > 0)
+                             exitCode = 128 + receivedSignal;
+                         else if (result.state == JobState::Succeeded)
                              exitCode = 0;
                          else if (result.exitCode > 0)
                              exitCode = result.exitCode;
@@ -83,6 +115,18 @@ static int runCommand(const QStringList &arguments)
     if (!job) {
         std::fprintf(stderr, "gpuwb: %s\n", qPrintable(job.errorMessage()));
         return 2;
+    }
+    if (QSocketNotifier *notifier = watchTerminatingSignals(&manager)) {
+        Job *running = job.value();
+        QObject::connect(notifier, &QSocketNotifier::activated, running, [running, &receivedSignal] {
+            char byte = 0;
+            if (::read(s_signalSocket[1], &byte, 1) != 1 || receivedSignal > 0)
+                return;
+            receivedSignal = byte;
+            std::fprintf(stderr, "gpuwb: stopping the job (its output so far is in %s)\n",
+                         qPrintable(running->logPath()));
+            running->stop();
+        });
     }
     QObject::connect(job.value(), &Job::output, &manager, [](const OutputBatch &batch) {
         if (batch.droppedLines > 0)

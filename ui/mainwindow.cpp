@@ -55,9 +55,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     auto history = JobHistory::open(paths.historyDatabase);
     if (!history) {
         // The workbench still runs jobs; only the history of this session is not kept.
-        qCWarning(lcUi) << history.errorMessage();
+        const QString why = history.errorMessage();
+        qCWarning(lcUi) << why;
         history = JobHistory::open(u":memory:"_s);
-        statusBar()->showMessage(history.errorMessage(), 10000);
+        statusBar()->showMessage(tr("Job history is not kept this session: %1").arg(why), 30000);
     }
     if (history)
         m_history = std::move(history).value();
@@ -263,10 +264,8 @@ void MainWindow::updateTitle(bool anyDirty)
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    if (!m_editor->closeAll()) {
-        event->ignore();
-        return;
-    }
+    // Ask about running jobs before any editor tab is closed, so that Cancel leaves
+    // everything as it was.
     int running = 0;
     for (Job *job : m_jobs->jobs())
         if (!isFinal(job->state()))
@@ -281,6 +280,10 @@ void MainWindow::closeEvent(QCloseEvent *event)
             event->ignore();
             return;
         }
+    }
+    if (!m_editor->closeAll()) {
+        event->ignore();
+        return;
     }
     QSettings settings;
     settings.setValue(u"window/geometry"_s, saveGeometry());
