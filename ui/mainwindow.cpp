@@ -84,6 +84,9 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 
     connect(m_files, &FileBrowser::openRequested, this,
             [this](const Location &location) { m_editor->openFile(m_fileSystem, location); });
+    connect(m_files, &FileBrowser::renamed, this, [this](const Location &from, const Location &to) {
+        m_editor->relocate(m_fileSystem, from, to);
+    });
     connect(m_editor, &EditorTabs::dirtyChanged, this, &MainWindow::updateTitle);
     // Closing waits for saves the user asked for; when they are done, close for real.
     connect(m_editor, &EditorTabs::closeAllFinished, this, [this](bool allClosed) {

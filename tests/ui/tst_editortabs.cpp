@@ -95,6 +95,7 @@ private slots:
     void ownSaveRaisesNoBanner();
     void deletedOnDiskKeepsTextAndSaveRestores();
     void binaryOnDiskKeepsText();
+    void renamedFileIsFollowedWithItsEdits();
     void folderChangesAloneDoNotReload();
     void failedSaveKeepsDocumentDirty();
     void failedSaveInReadOnlyFolder();
@@ -456,6 +457,28 @@ void tst_EditorTabs::deletedOnDiskKeepsTextAndSaveRestores()
     m_tabs->save();
     WAIT_FOR(!doc->banner(u"diskDeletedBanner"_s));
     QCOMPARE(readAll(path(u"gone.py"_s)), "keep = 'me'\n");
+}
+
+void tst_EditorTabs::renamedFileIsFollowedWithItsEdits()
+{
+    QVERIFY(QDir().mkpath(path(u"src"_s)));
+    QVERIFY(writeAll(path(u"src/old.py"_s), "x = 1\n"));
+    EditorDocument *doc = open(u"src/old.py"_s);
+    QVERIFY(doc);
+    doc->editor()->moveCursor(QTextCursor::End);
+    doc->editor()->insertPlainText(u"y = 2\n"_s);
+    QVERIFY(m_tabs->hasUnsavedChanges());
+
+    // The folder is renamed (as the file browser does it): the open file follows.
+    QVERIFY(QDir().rename(path(u"src"_s), path(u"lib"_s)));
+    m_tabs->relocate(m_fs.get(), Location::local(path(u"src"_s)), Location::local(path(u"lib"_s)));
+    QCOMPARE(doc->location(), Location::local(path(u"lib/old.py"_s)));
+    QVERIFY(m_tabs->hasUnsavedChanges());
+    m_tabs->save();
+    WAIT_FOR(!m_tabs->hasUnsavedChanges());
+    QCOMPARE(readAll(path(u"lib/old.py"_s)), "x = 1\ny = 2\n");
+    QVERIFY(!QFile::exists(path(u"src/old.py"_s))); // not written back to the old place
+    QVERIFY(!doc->banner(u"diskDeletedBanner"_s));
 }
 
 void tst_EditorTabs::binaryOnDiskKeepsText()

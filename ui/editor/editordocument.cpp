@@ -406,4 +406,12 @@ void EditorDocument::removeBanner(const QString &name)
     b->deleteLater();
 }
 
+void EditorDocument::setLocation(const Location &location)
+{
+    m_location = location;
+    m_editor->setFileName(location.fileName());
+    // What was seen on disk may have been reported as deleted in between; check again.
+    diskChanged(true);
+}
+
 } // namespace gpuwb

@@ -42,6 +42,9 @@ public:
     void save();
 
     Location location() const { return m_location; }
+    // The file was renamed or moved (by the workbench): follow it, keeping the text and its
+    // unsaved changes.
+    void setLocation(const Location &location);
     FileSystem *fileSystem() const { return m_fs; }
     CodeEditor *editor() const { return m_editor; }
     State state() const { return m_state; }

@@ -353,6 +353,23 @@ void EditorTabs::removeDocument(EditorDocument *doc)
     updateActions();
 }
 
+void EditorTabs::relocate(FileSystem *fs, const Location &from, const Location &to)
+{
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        EditorDocument *doc = document(i);
+        if (!doc || doc->fileSystem() != fs || !doc->location().isInside(from))
+            continue;
+        const QString relative = doc->location().relativeTo(from);
+        const Location moved = relative == u"." ? to : to.child(relative);
+        unwatch(fs, doc->location());
+        doc->setLocation(moved);
+        watch(fs, moved);
+        updateTitle(doc);
+        if (i == m_tabs->currentIndex())
+            emit currentLocationChanged(moved);
+    }
+}
+
 void EditorTabs::watch(FileSystem *fs, const Location &location)
 {
     if (!m_watches.contains(fs)) {

@@ -62,6 +62,9 @@ public:
     void save(int index = -1);
     // Saves every document with unsaved changes.
     void saveAll();
+    // A file or folder was renamed from `from` to `to` in `fs`: open documents at or below
+    // `from` follow it, so that Save writes to the new place and not back to the old one.
+    void relocate(FileSystem *fs, const Location &from, const Location &to);
     // Closes a tab, asking first when it has unsaved changes. Returns true when the tab is
     // gone now; after "Save" it closes once the save succeeded (false is returned).
     bool closeTab(int index);
