@@ -11,6 +11,7 @@
 #include <QMessageBox>
 #include <QTabBar>
 #include <QLabel>
+#include <QPointer>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
@@ -278,19 +279,27 @@ bool EditorTabs::closeTab(int index)
 
 bool EditorTabs::closeAll()
 {
-    // Ask about everything first, so that Cancel leaves every tab as it was.
-    QList<EditorDocument *> toSave;
-    QList<EditorDocument *> toClose;
-    for (int i = 0; i < m_tabs->count(); ++i) {
-        EditorDocument *doc = document(i);
+    // Ask about everything first, so that Cancel leaves every tab as it was. The prompt runs
+    // a nested event loop in which tabs can go away (a load failing): work on a snapshot of
+    // guarded pointers, never on indices.
+    QList<QPointer<EditorDocument>> open;
+    for (int i = 0; i < m_tabs->count(); ++i)
+        if (EditorDocument *doc = document(i))
+            open.append(doc);
+    QList<QPointer<EditorDocument>> toSave;
+    QList<QPointer<EditorDocument>> toClose;
+    for (const QPointer<EditorDocument> &doc : std::as_const(open)) {
         if (!doc)
             continue;
         if (!doc->isModified()) {
             toClose.append(doc);
             continue;
         }
-        m_tabs->setCurrentIndex(i);
-        switch (m_closePrompt(doc->location())) {
+        m_tabs->setCurrentWidget(doc);
+        const CloseChoice choice = m_closePrompt(doc->location());
+        if (!doc)
+            continue;
+        switch (choice) {
         case CloseChoice::Cancel:
             return false;
         case CloseChoice::Save:
@@ -301,15 +310,19 @@ bool EditorTabs::closeAll()
             break;
         }
     }
-    for (EditorDocument *doc : std::as_const(toClose))
-        removeDocument(doc);
+    for (const QPointer<EditorDocument> &doc : std::as_const(toClose))
+        if (doc)
+            removeDocument(doc);
     m_closeAllFailed = false;
-    for (EditorDocument *doc : std::as_const(toSave)) {
+    for (const QPointer<EditorDocument> &doc : std::as_const(toSave)) {
+        if (!doc)
+            continue;
         m_closeAfterSave.insert(doc);
         m_closeAllPending.insert(doc);
     }
-    for (EditorDocument *doc : std::as_const(toSave))
-        doc->save();
+    for (const QPointer<EditorDocument> &doc : std::as_const(toSave))
+        if (doc)
+            doc->save();
     return m_closeAllPending.isEmpty() && m_tabs->count() == 0;
 }
 
