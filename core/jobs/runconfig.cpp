@@ -7,6 +7,7 @@
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <QSet>
 #include <QStringDecoder>
 
 #include <algorithm>
@@ -378,6 +379,94 @@ QByteArray serializeRunConfig(const RunConfig &config)
     return out.toUtf8();
 }
 
+// The key of one `key = value` line of a file that parsed: an [env] key is found by parsing
+// the line on its own, so quoted keys work too.
+static QString lineKey(const QString &line, bool inEnv)
+{
+    if (!inEnv)
+        return line.left(line.indexOf(u'=')).trimmed().remove(u'"').remove(u'\'');
+    const auto one = parseRunConfig("command = 'x'\n[env]\n" + line.toUtf8() + '\n');
+    return one.ok() && one->env.size() == 1 ? one->env.firstKey() : QString();
+}
+
+QByteArray updateRunConfigText(const QByteArray &existing, const RunConfig &config)
+{
+    const auto parsed = parseRunConfig(existing);
+    if (!parsed.ok())
+        return serializeRunConfig(config);
+    const RunConfig &was = parsed.value();
+    const QMap<QString, QString> oldTop{{u"name"_s, was.name},
+                                        {u"command"_s, was.command},
+                                        {u"workdir"_s, was.workdir == u"."_s ? QString() : was.workdir},
+                                        {u"target"_s, was.target == u"local"_s ? QString() : was.target}};
+    const QMap<QString, QString> top{{u"name"_s, config.name},
+                                     {u"command"_s, config.command},
+                                     {u"workdir"_s, config.workdir == u"."_s ? QString() : config.workdir},
+                                     {u"target"_s, config.target == u"local"_s ? QString() : config.target}};
+    QStringList lines = QString::fromUtf8(existing).split(u'\n');
+    if (!lines.isEmpty() && lines.last().isEmpty())
+        lines.removeLast();
+    QStringList out;
+    QSet<QString> seenTop, seenEnv;
+    bool inEnv = false, hadEnv = false;
+    qsizetype firstSection = -1, envEnd = -1;
+    for (const QString &line : std::as_const(lines)) {
+        const QString t = line.trimmed();
+        if (t.isEmpty() || t.startsWith(u'#')) {
+            out << line;
+            continue;
+        }
+        if (t.startsWith(u'[')) {
+            if (inEnv)
+                envEnd = out.size();
+            if (firstSection < 0)
+                firstSection = out.size();
+            inEnv = t.startsWith(u"[env]");
+            hadEnv = hadEnv || inEnv;
+            out << line;
+            continue;
+        }
+        const QString key = lineKey(t, inEnv);
+        if (inEnv) {
+            seenEnv.insert(key);
+            if (config.env.contains(key))
+                out << (was.env.value(key) == config.env.value(key)
+                            ? line
+                            : keyText(key) + u" = "_s + quoted(config.env.value(key)));
+        } else if (top.contains(key)) {
+            seenTop.insert(key);
+            if (!top.value(key).isEmpty())
+                out << (oldTop.value(key) == top.value(key) ? line
+                                                            : key + u" = "_s + quoted(top.value(key)));
+        } else {
+            out << line;
+        }
+    }
+    if (inEnv)
+        envEnd = out.size();
+    // New top-level keys go before the first table; new variables at the end of [env].
+    QStringList newEnv;
+    for (auto it = config.env.cbegin(); it != config.env.cend(); ++it)
+        if (!seenEnv.contains(it.key()))
+            newEnv << keyText(it.key()) + u" = "_s + quoted(it.value());
+    if (!newEnv.isEmpty()) {
+        if (hadEnv) {
+            for (qsizetype i = 0; i < newEnv.size(); ++i)
+                out.insert(envEnd + i, newEnv.at(i));
+        } else {
+            out << QString() << u"[env]"_s << newEnv;
+        }
+    }
+    QStringList newTop;
+    for (const QString &key : {u"name"_s, u"command"_s, u"workdir"_s, u"target"_s})
+        if (!seenTop.contains(key) && !top.value(key).isEmpty())
+            newTop << key + u" = "_s + quoted(top.value(key));
+    const qsizetype at = firstSection < 0 ? out.size() : firstSection;
+    for (qsizetype i = 0; i < newTop.size(); ++i)
+        out.insert(at + i, newTop.at(i));
+    return (out.join(u'\n') + u'\n').toUtf8();
+}
+
 Result<RunConfig> loadRunConfig(const QString &projectDir)
 {
     const QDir dir(projectDir);
@@ -441,11 +530,17 @@ Result<RunConfig> loadRunConfig(const QString &projectDir)
 
 Status saveRunConfig(const QString &projectDir, const RunConfig &config)
 {
-    QSaveFile file(QDir(projectDir).filePath(QString::fromLatin1(FileName)));
+    const QString path = QDir(projectDir).filePath(QString::fromLatin1(FileName));
+    // Keep the user's comments, order and layout: change only the lines that changed.
+    QByteArray existing;
+    if (QFile current(path); current.size() <= MaxConfigBytes && current.open(QIODevice::ReadOnly))
+        existing = current.readAll();
+    QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return Error{u"run-config"_s, u"Could not write %1: %2. Check that the project folder is "
                                       "writable."_s.arg(file.fileName(), file.errorString())};
-    file.write(serializeRunConfig(config));
+    file.write(existing.isEmpty() ? serializeRunConfig(config)
+                                  : updateRunConfigText(existing, config));
     if (!file.commit())
         return Error{u"run-config"_s, u"Could not save %1: %2. The previous file is unchanged; "
                                       "check the free disk space."_s

@@ -31,6 +31,9 @@ inline constexpr char FileName[] = "gpuwb.toml";
 // Errors name the line: "gpuwb.toml line 3: ..." and say what to write instead.
 Result<RunConfig> parseRunConfig(const QByteArray &text);
 QByteArray serializeRunConfig(const RunConfig &config);
+// `existing` (a file that parses) changed to say `config`, keeping comments, blank lines,
+// order and unchanged lines as they are; what saveRunConfig writes over an existing file.
+QByteArray updateRunConfigText(const QByteArray &existing, const RunConfig &config);
 // gpuwb.toml when present; otherwise detection: CMakeLists.txt, then a single *.cu file, then
 // main.py or train.py; otherwise an Error saying to create gpuwb.toml.
 Result<RunConfig> loadRunConfig(const QString &projectDir);

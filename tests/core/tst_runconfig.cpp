@@ -189,6 +189,46 @@ private slots:
         QVERIFY(!saveRunConfig(dir + u"/missing/deeper"_s, c).ok());
     }
 
+    void saveKeepsCommentsAndOrder()
+    {
+        const QByteArray before = "# Train the small model first.\n"
+                                  "command = \"python3 train.py\"  \n"
+                                  "name = 'train'   \n"
+                                  "\n"
+                                  "[env]\n"
+                                  "# one GPU is enough\n"
+                                  "CUDA_VISIBLE_DEVICES = \"0\"\n"
+                                  "OLD = \"gone soon\"\n";
+        auto config = parseRunConfig(before);
+        QVERIFY2(config.ok(), qPrintable(config.errorMessage()));
+        RunConfig c = config.value();
+        c.command = u"python3 train.py --epochs 3"_s;
+        c.env.remove(u"OLD"_s);
+        c.env.insert(u"NEW_KEY"_s, u"$(not run) \"quoted\""_s);
+        c.workdir = u"src"_s;
+        const QByteArray after = updateRunConfigText(before, c);
+        QVERIFY2(after.startsWith("# Train the small model first.\n"
+                                  "command = \"python3 train.py --epochs 3\"\n"
+                                  "name = 'train'   \n"),
+                 after.constData());
+        QVERIFY(after.contains("# one GPU is enough\nCUDA_VISIBLE_DEVICES = \"0\"\n"));
+        QVERIFY(!after.contains("OLD"));
+        QVERIFY(after.indexOf("workdir = \"src\"") < after.indexOf("[env]"));
+        QVERIFY(after.indexOf("NEW_KEY") > after.indexOf("[env]"));
+        auto reread = parseRunConfig(after);
+        QVERIFY2(reread.ok(), qPrintable(reread.errorMessage()));
+        c.origin = reread->origin;
+        QCOMPARE(reread.value(), c);
+
+        // Through the file: a saved project keeps its comment.
+        const QString dir = newProject();
+        writeFile(dir + u"/gpuwb.toml"_s, before);
+        QVERIFY(saveRunConfig(dir, c).ok());
+        QFile saved(dir + u"/gpuwb.toml"_s);
+        QVERIFY(saved.open(QIODevice::ReadOnly));
+        QCOMPARE(saved.readAll(), after);
+    }
+
     void detectsCMake()
     {
         const QString dir = newProject();
