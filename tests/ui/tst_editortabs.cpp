@@ -96,6 +96,7 @@ private slots:
     void deletedOnDiskKeepsTextAndSaveRestores();
     void binaryOnDiskKeepsText();
     void renamedFileIsFollowedWithItsEdits();
+    void saveNeverOverwritesAnUnreportedDiskChange();
     void folderChangesAloneDoNotReload();
     void failedSaveKeepsDocumentDirty();
     void failedSaveInReadOnlyFolder();
@@ -479,6 +480,30 @@ void tst_EditorTabs::renamedFileIsFollowedWithItsEdits()
     QCOMPARE(readAll(path(u"lib/old.py"_s)), "x = 1\ny = 2\n");
     QVERIFY(!QFile::exists(path(u"src/old.py"_s))); // not written back to the old place
     QVERIFY(!doc->banner(u"diskDeletedBanner"_s));
+}
+
+void tst_EditorTabs::saveNeverOverwritesAnUnreportedDiskChange()
+{
+    QVERIFY(writeAll(path(u"race.py"_s), "a = 1\n"));
+    EditorDocument *doc = open(u"race.py"_s);
+    QVERIFY(doc);
+    // Nobody reports the change (as when the watcher is late, or on a remote file system).
+    m_fs->unwatch(Location::local(path(u"race.py"_s)));
+    appendText(doc->editor(), u"mine = 2\n"_s);
+    QVERIFY(writeAll(path(u"race.py"_s), "theirs = 3\n"));
+    QSignalSpy finished(doc, &EditorDocument::saveFinished);
+    m_tabs->save();
+    QTRY_COMPARE(finished.size(), 1);
+    QCOMPARE(finished.first().first().toBool(), false);
+    QCOMPARE(readAll(path(u"race.py"_s)), "theirs = 3\n"); // their change is on disk still
+    QVERIFY(doc->banner(u"diskChangedBanner"_s));           // and the user is asked
+    QVERIFY(doc->isModified());
+    QCOMPARE(editorText(doc->editor()), u"a = 1\nmine = 2\n"_s);
+
+    doc->banner(u"diskChangedBanner"_s)->findChild<QPushButton *>(u"keepMineButton"_s)->click();
+    m_tabs->save();
+    WAIT_FOR(!doc->isModified());
+    QCOMPARE(readAll(path(u"race.py"_s)), "a = 1\nmine = 2\n");
 }
 
 void tst_EditorTabs::binaryOnDiskKeepsText()

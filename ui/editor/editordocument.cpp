@@ -199,6 +199,32 @@ void EditorDocument::save()
         return;
     }
 
+    if (m_diskBytes.isNull()) { // new or deleted on disk: nothing there to overwrite
+        write();
+        return;
+    }
+    // A change on disk that the watcher has not reported yet must not be overwritten
+    // silently: read what is there first, and save only over what was loaded.
+    m_saving = true;
+    m_fs->readFile(m_location, kReadLimitBytes, this, [this](Result<QByteArray> result) {
+        m_saving = false;
+        if (!result.ok() || result.value() == m_diskBytes) {
+            write();
+            return;
+        }
+        m_saveAgain = false;
+        const QString message =
+            tr("Not saved: \u201c%1\u201d changed on disk since it was loaded. Choose Reload or "
+               "Keep mine above, then save again.")
+                .arg(m_location.displayName());
+        finishCheck(std::move(result));
+        emit status(message);
+        emit saveFinished(false, message);
+    });
+}
+
+void EditorDocument::write()
+{
     const QByteArray bytes = encodedText();
     const QString text = documentText(m_editor->document());
     m_saving = true;

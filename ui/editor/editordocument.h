@@ -78,6 +78,7 @@ private:
     QByteArray encodedText() const;
     void startCheck(bool direct);
     void finishCheck(Result<QByteArray> result);
+    void write();
     void refreshDiskInfo();
     void reloadFromDisk();
     void showDiskChangedBanner();
