@@ -17,6 +17,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QSplitter>
+#include <QTimer>
 #include <QStackedWidget>
 #include <QTableView>
 #include <QToolBar>
@@ -160,8 +161,14 @@ JobPanel::JobPanel(JobManager *manager, QWidget *parent)
         m_search->setFocus(Qt::ShortcutFocusReason);
         m_search->selectAll();
     });
-    connect(m_search, &QLineEdit::textChanged, this, &JobPanel::applySearch);
+    // Counting matches scans up to 100,000 lines: wait until typing pauses.
+    auto *searchDelay = new QTimer(this);
+    searchDelay->setSingleShot(true);
+    searchDelay->setInterval(150);
+    connect(searchDelay, &QTimer::timeout, this, &JobPanel::applySearch);
+    connect(m_search, &QLineEdit::textChanged, searchDelay, qOverload<>(&QTimer::start));
     connect(m_search, &QLineEdit::returnPressed, this, [this] {
+        applySearch();
         if (OutputView *view = currentView()) {
             view->findNext();
             updateMatchCount();
