@@ -62,7 +62,7 @@ private slots:
         QTest::newRow("host:/path") << u"gpu1:/home/me/x"_s << u"gpu1"_s << u"/home/me/x"_s;
         QTest::newRow("user@host") << u"me@gpu1.example.org:/data"_s << u"me@gpu1.example.org"_s
                                    << u"/data"_s;
-        QTest::newRow("relative path") << u"gpu1:work/x"_s << u"gpu1"_s << u"/work/x"_s;
+        QTest::newRow("relative path") << u"gpu1:jobs/x"_s << u"gpu1"_s << u"/jobs/x"_s;
         QTest::newRow("empty path") << u"gpu1:"_s << u"gpu1"_s << u"/"_s;
         QTest::newRow("trailing slash") << u"gpu1:/a/b/"_s << u"gpu1"_s << u"/a/b"_s;
         QTest::newRow("colon in path") << u"gpu1:/a:b"_s << u"gpu1"_s << u"/a:b"_s;
