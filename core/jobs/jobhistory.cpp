@@ -13,6 +13,18 @@ using namespace Qt::StringLiterals;
 
 namespace gpuwb {
 
+void JobRecord::apply(const JobResult &result)
+{
+    state = result.state;
+    exitCode = result.exitCode;
+    message = result.message;
+    if (result.started.isValid())
+        started = result.started;
+    finished = result.finished.isValid() ? result.finished : QDateTime::currentDateTimeUtc();
+    if (!result.logPath.isEmpty())
+        logPath = result.logPath;
+}
+
 namespace {
 
 QAtomicInt s_connectionCounter;

@@ -25,6 +25,10 @@ struct JobRecord
     int exitCode = -1;
     QString logPath;
     QString message;
+
+    // Takes a job's final outcome: state, exit code, message, times (now, when the result
+    // has no end time) and the log path when the result names one.
+    void apply(const JobResult &result);
     friend bool operator==(const JobRecord &, const JobRecord &) = default;
 };
 

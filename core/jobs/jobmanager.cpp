@@ -138,15 +138,10 @@ void JobManager::record(Job *job, const JobResult *result)
         qCWarning(lcJobs) << "job" << job->id() << "is missing from the history";
         return;
     }
-    r->state = result ? result->state : job->state();
-    if (result) {
-        if (result->started.isValid())
-            r->started = result->started;
-        r->finished = result->finished.isValid() ? result->finished
-                                                 : QDateTime::currentDateTimeUtc();
-        r->exitCode = result->exitCode;
-        r->message = result->message;
-    }
+    if (result)
+        r->apply(*result);
+    else
+        r->state = job->state();
     if (Status s = m_history->update(*r); !s)
         qCWarning(lcJobs) << "could not record job" << job->id() << ":" << s.errorMessage();
 }

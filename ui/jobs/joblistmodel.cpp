@@ -216,16 +216,7 @@ void JobListModel::watch(Job *job)
     connect(job, &Job::finished, this, [this, job](const JobResult &result) {
         const int row = rowOf(job->id());
         GPUWB_CHECK(row >= 0, return);
-        JobRecord &record = m_entries[row].record;
-        record.state = result.state;
-        record.exitCode = result.exitCode;
-        record.message = result.message;
-        if (result.started.isValid())
-            record.started = result.started;
-        record.finished = result.finished.isValid() ? result.finished
-                                                    : QDateTime::currentDateTimeUtc();
-        if (!result.logPath.isEmpty())
-            record.logPath = result.logPath;
+        m_entries[row].record.apply(result);
         emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
     });
     if (!isFinal(job->state()) && !m_ticker.isActive())
