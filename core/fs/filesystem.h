@@ -22,6 +22,8 @@ struct FileInfo
     qint64 size = 0;
     QDateTime modified;
     bool writable = true;
+    // POSIX permission bits (st_mode & 07777); 0 when the file system does not say.
+    quint32 permissions = 0;
 };
 
 // Where files live (principle 1). Every operation is asynchronous: it returns at once and

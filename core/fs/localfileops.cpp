@@ -98,6 +98,7 @@ std::optional<FileInfo> infoAt(int dirFd, const char *name, const Location &loca
     info.size = info.isDirectory ? 0 : qint64(st.st_size);
     info.modified = modifiedTime(st);
     info.writable = ::faccessat(dirFd, name, W_OK, AT_EACCESS) == 0;
+    info.permissions = quint32(st.st_mode & 07777);
     return info;
 }
 

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <QByteArray>
+#include <QProcess>
+#include <QString>
+#include <QStringList>
+#include <QTemporaryDir>
+
+#include <memory>
+
+namespace gpuwb::test {
+
+// A real OpenSSH sshd on 127.0.0.1 for tests and benchmarks, started in the foreground
+// (`sshd -D -e -f CONFIG`) so that its PID is ours, and stopped by that PID. It serves the
+// unprivileged user "gpuwbtest" (created when missing, home /home/gpuwbtest, so not the local
+// side's home) and writes everything else into its own temporary directory:
+//   - a host key (ed25519) and an sshd_config with the chosen port, AuthorizedKeysFile there;
+//   - a client home (clientHome()) with .ssh/: id_plain (no passphrase, authorized),
+//     id_secret (passphrase "correct horse", authorized), an empty known_hosts and a config
+//     with "Host gpuwb-test" pointing at this server (User, Port, HostName 127.0.0.1).
+// Tests set HOME to clientHome() so the code under test finds ~/.ssh there.
+class SshdServer
+{
+public:
+    struct Options
+    {
+        bool passwordAuth = true;      // PasswordAuthentication
+        bool kbdInteractiveAuth = false; // KbdInteractiveAuthentication (through PAM)
+        bool publicKeyAuth = true;
+        QString extraConfig;           // appended to sshd_config
+    };
+
+    static QString userName() { return QStringLiteral("gpuwbtest"); }
+    static QString password() { return QStringLiteral("gpuwb test pass"); }
+    static QString keyPassphrase() { return QStringLiteral("correct horse"); }
+
+    SshdServer();
+    explicit SshdServer(Options options);
+    ~SshdServer(); // stops sshd (and the sessions it serves) by PID
+
+    // Creates the user, keys and config and starts sshd, waiting until the port accepts.
+    // Returns false with a reason when something is missing (e.g. not root).
+    bool start(QString *error);
+    // Stops sshd and starts it again on the same port with a freshly generated host key.
+    bool restartWithNewHostKey(QString *error);
+    void stop();
+    // SIGKILLs the sshd processes serving connections (children of the listener), leaving
+    // the listener running: what a crashed server side looks like to a client.
+    void killSessions();
+
+    QString host() const { return QStringLiteral("127.0.0.1"); }
+    int port() const { return m_port; }
+    qint64 pid() const;
+    QString alias() const { return QStringLiteral("gpuwb-test"); } // the Host in the client config
+    QString userHome() const { return QStringLiteral("/home/gpuwbtest"); }
+    // A fresh directory owned by the test user below its home, removed by the destructor.
+    QString makeRemoteScratchDir();
+
+    QString clientHome() const;      // the HOME to give the code under test
+    QString clientSshDir() const;    // clientHome()/.ssh
+    QString plainKeyPath() const;    // id_plain
+    QString secretKeyPath() const;   // id_secret (passphrase keyPassphrase())
+    // The host key's SHA256 fingerprint as OpenSSH prints it ("SHA256:...").
+    QString hostKeyFingerprint() const;
+    // A known_hosts line for this server's current key ("[127.0.0.1]:PORT ssh-ed25519 ...").
+    QByteArray knownHostsLine() const;
+    // Appends text to the client config (e.g. another Host block).
+    void appendClientConfig(const QString &text);
+    // What sshd logged so far (its -e output).
+    QString log() const;
+
+private:
+    Options m_options;
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<QProcess> m_sshd;
+    QStringList m_scratchDirs;
+    int m_port = 0;
+};
+
+// An ssh-agent started in the foreground (`ssh-agent -D -a SOCKET`) and stopped by PID.
+class SshAgent
+{
+public:
+    SshAgent();
+    ~SshAgent();
+    bool start(QString *error);
+    // ssh-add for a key; `passphrase` answered through SSH_ASKPASS when not empty.
+    bool add(const QString &keyPath, const QString &passphrase, QString *error);
+    QString socketPath() const; // for SSH_AUTH_SOCK
+private:
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<QProcess> m_agent;
+};
+
+} // namespace gpuwb::test
