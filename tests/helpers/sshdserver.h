@@ -17,17 +17,27 @@ namespace gpuwb::test {
 //   - a host key (ed25519) and an sshd_config with the chosen port, AuthorizedKeysFile there;
 //   - a client home (clientHome()) with .ssh/: id_plain (no passphrase, authorized),
 //     id_secret (passphrase "correct horse", authorized), an empty known_hosts and a config
-//     with "Host gpuwb-test" pointing at this server (User, Port, HostName 127.0.0.1).
-// Tests set HOME to clientHome() so the code under test finds ~/.ssh there.
+//     with "Host gpuwb-test" pointing at this server (User, Port, HostName 127.0.0.1,
+//     IdentityFile <absolute path of id_plain>); no UserKnownHostsFile, so the default applies.
+// Tests set HOME to clientHome() so the code under test finds ~/.ssh there. (libssh itself takes
+// ~ from the passwd entry, not HOME: pass the paths, SSH_OPTIONS_SSH_DIR, explicitly.)
+// sshd logs (LogLevel VERBOSE) to a file, read by log(); it never blocks on a pipe. sshd dies with
+// the thread that started it (PR_SET_PDEATHSIG), so a crashed test leaves none behind: use the
+// object from one thread, normally the test's main thread. Needs root (scripts/in-root).
 class SshdServer
 {
 public:
     struct Options
     {
         bool passwordAuth = true;      // PasswordAuthentication
-        bool kbdInteractiveAuth = false; // KbdInteractiveAuthentication (through PAM)
+        // KbdInteractiveAuthentication, and UsePAM with it (Linux sshd offers keyboard-
+        // interactive only through PAM): one prompt "Password: " (echo off), the user's
+        // password. A wrong answer costs PAM's ~2 s failure delay. Without it, UsePAM no.
+        bool kbdInteractiveAuth = false;
         bool publicKeyAuth = true;
-        QString extraConfig;           // appended to sshd_config
+        // Added to sshd_config: lines before the first "Match" go first (sshd keeps the first
+        // value of a keyword, so they override the fixture's), the Match blocks go last.
+        QString extraConfig;
     };
 
     static QString userName() { return QStringLiteral("gpuwbtest"); }
@@ -39,7 +49,8 @@ public:
     ~SshdServer(); // stops sshd (and the sessions it serves) by PID
 
     // Creates the user, keys and config and starts sshd, waiting until the port accepts.
-    // Returns false with a reason when something is missing (e.g. not root).
+    // Returns false with a reason when something is missing (e.g. not root). After stop(),
+    // start() brings the server back on the same port with the same keys.
     bool start(QString *error);
     // Stops sshd and starts it again on the same port with a freshly generated host key.
     bool restartWithNewHostKey(QString *error);
@@ -62,22 +73,42 @@ public:
     QString secretKeyPath() const;   // id_secret (passphrase keyPassphrase())
     // The host key's SHA256 fingerprint as OpenSSH prints it ("SHA256:...").
     QString hostKeyFingerprint() const;
-    // A known_hosts line for this server's current key ("[127.0.0.1]:PORT ssh-ed25519 ...").
+    // A known_hosts line for this server's current key ("[127.0.0.1]:PORT ssh-ed25519 ...",
+    // no comment, no newline).
     QByteArray knownHostsLine() const;
-    // Appends text to the client config (e.g. another Host block).
+    // Appends text to the client config (e.g. another Host block); call it after start().
     void appendClientConfig(const QString &text);
     // What sshd logged so far (its -e output).
     QString log() const;
 
+    QString clientConfigPath() const; // clientHome()/.ssh/config
+    QString sshdConfigPath() const;
+
 private:
+    QString serverDir() const;
+    QString hostKeyPath() const;
+    QString logPath() const;
+    bool prepare(QString *error);
+    bool generateHostKey(QString *error);
+    bool writeSshdConfig(QString *error);
+    bool writeClientConfig(QString *error);
+    // One attempt at launching sshd on m_port; *portTaken tells a bind collision apart.
+    bool launch(QString *error, bool *portTaken);
+    void stopProcesses(bool keepListener);
+
     Options m_options;
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<QProcess> m_sshd;
     QStringList m_scratchDirs;
     int m_port = 0;
+    bool m_prepared = false;
+    int m_clientConfigPort = 0; // the port the client config was written for
+    QString m_hostFingerprint;
+    QByteArray m_hostPublicKey; // "ssh-ed25519 BASE64"
 };
 
-// An ssh-agent started in the foreground (`ssh-agent -D -a SOCKET`) and stopped by PID.
+// An ssh-agent started in the foreground (`ssh-agent -D -a SOCKET`) and stopped by PID. The
+// passphrase for add() reaches ssh-add through the environment and an askpass script, never disk.
 class SshAgent
 {
 public:
@@ -87,9 +118,12 @@ public:
     // ssh-add for a key; `passphrase` answered through SSH_ASKPASS when not empty.
     bool add(const QString &keyPath, const QString &passphrase, QString *error);
     QString socketPath() const; // for SSH_AUTH_SOCK
+    qint64 pid() const;
+
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<QProcess> m_agent;
+    int m_adds = 0;
 };
 
 } // namespace gpuwb::test
