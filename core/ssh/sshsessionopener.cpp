@@ -1,0 +1,430 @@
+#include "core/ssh/sshsessionopener.h"
+
+#include "core/ssh/hoststore.h"
+#include "core/ssh/sshconfigfile.h"
+#include "core/ssh/sshconfigreader.h"
+#include "core/ssh/sshprompter.h"
+#include "core/util/logging.h"
+
+#include <QDeadlineTimer>
+#include <QFile>
+#include <QMutex>
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+
+#include <poll.h>
+
+#include <list>
+
+using namespace Qt::StringLiterals;
+
+namespace gpuwb {
+
+QString knownHostsName(const QString &host, int port)
+{
+    return port == 22 ? host : u"[%1]:%2"_s.arg(host).arg(port);
+}
+
+QString serverKeyFingerprint(ssh_session session, QString *keyType)
+{
+    ssh_key key = nullptr;
+    if (ssh_get_server_publickey(session, &key) != SSH_OK)
+        return {};
+    if (keyType)
+        *keyType = QString::fromLatin1(ssh_key_type_to_char(ssh_key_type(key)));
+    unsigned char *hash = nullptr;
+    size_t len = 0;
+    QString result;
+    if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &len) == 0) {
+        char *fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, len);
+        if (fp) {
+            result = QString::fromLatin1(fp);
+            ssh_string_free_char(fp);
+        }
+        ssh_clean_pubkey_hash(&hash);
+    }
+    ssh_key_free(key);
+    while (result.endsWith(u'='))
+        result.chop(1);
+    return result;
+}
+
+namespace {
+
+QString changedKeyMessage(const QString &who, const QString &hostName, const QString &fp,
+                          const QString &keyType, const QString &knownHosts)
+{
+    return u"WARNING: the host key of %1 (%2) has CHANGED. Someone could be eavesdropping on "
+           "you right now (a man-in-the-middle attack), or the host key has just been changed. "
+           "The %3 key the server sent has fingerprint %4. The stored key is in %5. If you know "
+           "the change is legitimate, remove the old entry with: ssh-keygen -R '%2' -f '%5' "
+           "and connect again. The connection was refused before any authentication."_s
+        .arg(who, hostName, keyType.isEmpty() ? u"new"_s : keyType, fp, knownHosts);
+}
+
+} // namespace
+
+// Native ProxyJump (libssh 0.11) runs each hop on a thread of libssh's own; these callbacks
+// point the hop at our ~/.ssh, check its host key like the target's and log in without
+// asking for passwords. Their data outlives the attempt (libssh may still be calling them
+// after we gave up), so it is kept for the life of the process.
+struct SshSessionOpener::JumpState
+{
+    struct Hop
+    {
+        JumpState *state = nullptr;
+        SshJumpHop hop;
+        ssh_jump_callbacks_struct callbacks{};
+    };
+    SshPaths paths;
+    int timeout = 10;
+    std::shared_ptr<SshPrompter> prompter; // null: no questions
+    std::list<Hop> hops;
+    QMutex mutex;
+    std::optional<Error> error;
+
+    void fail(Error e)
+    {
+        QMutexLocker lock(&mutex);
+        if (!error)
+            error = std::move(e);
+    }
+    std::optional<Error> takeError()
+    {
+        QMutexLocker lock(&mutex);
+        return error;
+    }
+
+    static int beforeConnection(ssh_session jump, void *userdata);
+    static int verifyKnownHost(ssh_session jump, void *userdata);
+    static int authenticate(ssh_session jump, void *userdata);
+};
+
+int SshSessionOpener::JumpState::beforeConnection(ssh_session jump, void *userdata)
+{
+    auto *hop = static_cast<Hop *>(userdata);
+    const SshPaths &paths = hop->state->paths;
+    const SshHost resolved = SshConfigReader::resolve(hop->hop.host, paths);
+    const QByteArray dir = QFile::encodeName(paths.sshDir);
+    const QByteArray known = QFile::encodeName(paths.knownHostsFile);
+    const QByteArray host = resolved.hostName.toUtf8();
+    const QString userName = hop->hop.user.isEmpty() ? resolved.user : hop->hop.user;
+    const QByteArray user = userName.toUtf8();
+    unsigned int port = unsigned(hop->hop.port > 0 ? hop->hop.port : resolved.port);
+    long timeout = hop->state->timeout;
+    bool processConfig = false;
+    ssh_options_set(jump, SSH_OPTIONS_SSH_DIR, dir.constData());
+    ssh_options_set(jump, SSH_OPTIONS_KNOWNHOSTS, known.constData());
+    ssh_options_set(jump, SSH_OPTIONS_PROCESS_CONFIG, &processConfig);
+    ssh_options_set(jump, SSH_OPTIONS_HOST, host.constData());
+    ssh_options_set(jump, SSH_OPTIONS_PORT, &port);
+    ssh_options_set(jump, SSH_OPTIONS_TIMEOUT, &timeout);
+    if (!user.isEmpty())
+        ssh_options_set(jump, SSH_OPTIONS_USER, user.constData());
+    for (const QString &id : resolved.identityFiles) {
+        const QByteArray f = QFile::encodeName(id);
+        ssh_options_set(jump, SSH_OPTIONS_ADD_IDENTITY, f.constData());
+    }
+    return 0;
+}
+
+int SshSessionOpener::JumpState::verifyKnownHost(ssh_session jump, void *userdata)
+{
+    auto *hop = static_cast<Hop *>(userdata);
+    JumpState *state = hop->state;
+    char *hostC = nullptr;
+    ssh_options_get(jump, SSH_OPTIONS_HOST, &hostC);
+    const QString host = QString::fromUtf8(hostC);
+    ssh_string_free_char(hostC);
+    unsigned int port = 22;
+    ssh_options_get_port(jump, &port);
+    const QString name = knownHostsName(host, int(port));
+    QString keyType;
+    const QString fp = serverKeyFingerprint(jump, &keyType);
+    const QString who = u"the jump host \"%1\""_s.arg(hop->hop.host);
+    switch (ssh_session_is_known_server(jump)) {
+    case SSH_KNOWN_HOSTS_OK:
+        return 0;
+    case SSH_KNOWN_HOSTS_CHANGED:
+    case SSH_KNOWN_HOSTS_OTHER:
+        state->fail(Error{u"host-key-changed"_s,
+                          changedKeyMessage(who, name, fp, keyType, state->paths.knownHostsFile)});
+        return -1;
+    case SSH_KNOWN_HOSTS_NOT_FOUND:
+    case SSH_KNOWN_HOSTS_UNKNOWN:
+        if (state->prompter && state->prompter->acceptHostKey({name, keyType, fp})) {
+            if (ssh_session_update_known_hosts(jump) == SSH_OK)
+                return 0;
+        }
+        state->fail(Error{u"host-key-unknown"_s,
+                          u"The host key of %1 (%2, %3 key %4) is not known and was not "
+                          "accepted, so the connection through it was not made. Check the "
+                          "fingerprint with the host's administrator and accept it (or run "
+                          "ssh %5 once)."_s.arg(who, name, keyType, fp, hop->hop.host)});
+        return -1;
+    case SSH_KNOWN_HOSTS_ERROR:
+        break;
+    }
+    state->fail(Error{u"host-key-error"_s,
+                      u"Could not check the host key of %1 against %2: %3"_s.arg(
+                          who, state->paths.knownHostsFile,
+                          QString::fromUtf8(ssh_get_error(jump)))});
+    return -1;
+}
+
+int SshSessionOpener::JumpState::authenticate(ssh_session jump, void *userdata)
+{
+    auto *hop = static_cast<Hop *>(userdata);
+    if (ssh_userauth_publickey_auto(jump, nullptr, nullptr) == SSH_AUTH_SUCCESS)
+        return 0;
+    hop->state->fail(Error{u"auth-failed"_s,
+                           u"Could not log in to the jump host \"%1\" with ssh-agent or a key "
+                           "file without passphrase (%2). Jump hosts are never asked for "
+                           "passwords: add your key to ssh-agent or to the jump host's "
+                           "authorized_keys."_s.arg(hop->hop.host,
+                                                    QString::fromUtf8(ssh_get_error(jump)))});
+    return -1;
+}
+
+SshSessionOpener::SshSessionOpener(const QString &alias, const SshConnection::Options &options,
+                                   QHash<QString, QString> &memory, int wakeFd,
+                                   std::function<bool()> closing)
+    : m_alias(alias), m_options(options), m_memory(memory), m_wakeFd(wakeFd),
+      m_closing(std::move(closing))
+{}
+
+Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
+{
+    const SshPaths &paths = m_options.paths;
+    Result<SshConfigFile> config = SshConfigFile::read(paths);
+    if (!config)
+        return config.error();
+    const SshHostSettings settings = config->settingsFor(m_alias, paths);
+    const std::optional<SshHost> appHost = appHostFromSettings(m_alias);
+
+    ssh_session session = ssh_new();
+    if (!session)
+        return Error{u"internal"_s, u"libssh could not create a session."_s};
+    auto guard = qScopeGuard([&] {
+        if (session)
+            ssh_free(session);
+    });
+    const QByteArray alias = m_alias.toUtf8();
+    const QByteArray dir = QFile::encodeName(paths.sshDir);
+    const QByteArray known = QFile::encodeName(paths.knownHostsFile);
+    long timeout = m_options.connectTimeoutSeconds;
+    ssh_options_set(session, SSH_OPTIONS_HOST, alias.constData());
+    ssh_options_set(session, SSH_OPTIONS_SSH_DIR, dir.constData());
+    ssh_options_set(session, SSH_OPTIONS_KNOWNHOSTS, known.constData());
+    ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout);
+    if (QFile::exists(paths.configFile)) {
+        const QByteArray file = QFile::encodeName(paths.configFile);
+        if (ssh_options_parse_config(session, file.constData()) != SSH_OK)
+            return Error{u"config-malformed"_s,
+                         u"libssh could not read %1: %2"_s.arg(
+                             paths.configFile, QString::fromUtf8(ssh_get_error(session)))};
+    }
+    bool processConfig = false; // never fall back to the real user's ~/.ssh/config
+    ssh_options_set(session, SSH_OPTIONS_PROCESS_CONFIG, &processConfig);
+    // The config's UserKnownHostsFile may have replaced ours; ours is what tests and the
+    // prompter talk about, as OpenSSH would use the first one.
+    ssh_options_set(session, SSH_OPTIONS_KNOWNHOSTS, known.constData());
+
+    // What libssh missed (relative Include paths it reads from the working directory).
+    {
+        char *h = nullptr;
+        const bool hostSet = ssh_options_get(session, SSH_OPTIONS_HOST, &h) == SSH_OK && h
+                             && QString::fromUtf8(h) != m_alias;
+        ssh_string_free_char(h);
+        if (!hostSet && !settings.hostName.isEmpty()) {
+            const QByteArray v = settings.hostName.toUtf8();
+            ssh_options_set(session, SSH_OPTIONS_HOST, v.constData());
+        }
+        char *u = nullptr;
+        const bool userSet = ssh_options_get(session, SSH_OPTIONS_USER, &u) == SSH_OK && u;
+        ssh_string_free_char(u);
+        if (!userSet && !settings.user.isEmpty()) {
+            const QByteArray v = settings.user.toUtf8();
+            ssh_options_set(session, SSH_OPTIONS_USER, v.constData());
+        }
+        unsigned int p = 22;
+        ssh_options_get_port(session, &p);
+        if (p == 22 && settings.port > 0) {
+            unsigned int v = unsigned(settings.port);
+            ssh_options_set(session, SSH_OPTIONS_PORT, &v);
+        }
+    }
+    QString proxyJump = settings.proxyJump;
+    m_identityFiles = settings.identityFiles;
+    if (appHost) {
+        const QByteArray h = appHost->hostName.toUtf8();
+        ssh_options_set(session, SSH_OPTIONS_HOST, h.constData());
+        unsigned int port = unsigned(appHost->port);
+        ssh_options_set(session, SSH_OPTIONS_PORT, &port);
+        if (!appHost->user.isEmpty()) {
+            const QByteArray u = appHost->user.toUtf8();
+            ssh_options_set(session, SSH_OPTIONS_USER, u.constData());
+        }
+        for (const QString &id : appHost->identityFiles)
+            m_identityFiles << SshConfigFile::expandPath(id, paths);
+        if (!appHost->proxyJump.isEmpty()) {
+            proxyJump = appHost->proxyJump;
+            const QByteArray j = proxyJump.toUtf8();
+            ssh_options_set(session, SSH_OPTIONS_PROXYJUMP, j.constData());
+        }
+    }
+    m_connectTimeout = settings.connectTimeout > 0 ? settings.connectTimeout
+                                                   : m_options.connectTimeoutSeconds;
+
+    char *value = nullptr;
+    if (ssh_options_get(session, SSH_OPTIONS_HOST, &value) == SSH_OK) {
+        m_hostName = QString::fromUtf8(value);
+        ssh_string_free_char(value);
+    }
+    value = nullptr;
+    if (ssh_options_get(session, SSH_OPTIONS_USER, &value) == SSH_OK) {
+        m_user = QString::fromUtf8(value);
+        ssh_string_free_char(value);
+    }
+    unsigned int port = 22;
+    ssh_options_get_port(session, &port);
+    m_port = int(port);
+
+    const QList<SshJumpHop> hops = SshConfigFile::parseProxyJump(proxyJump);
+    m_jump.reset();
+    if (!hops.isEmpty()) {
+        // Kept for the process's life: see JumpState.
+        static QMutex keepMutex;
+        static std::list<std::shared_ptr<JumpState>> keep;
+        auto state = std::make_shared<JumpState>();
+        state->paths = paths;
+        state->timeout = m_connectTimeout;
+        if (prompter && m_options.prompter.get() == prompter)
+            state->prompter = m_options.prompter;
+        for (const SshJumpHop &h : hops) {
+            state->hops.push_back({});
+            JumpState::Hop &hop = state->hops.back();
+            hop.state = state.get();
+            hop.hop = h;
+            hop.callbacks.userdata = &hop;
+            hop.callbacks.before_connection = &JumpState::beforeConnection;
+            hop.callbacks.verify_knownhost = &JumpState::verifyKnownHost;
+            hop.callbacks.authenticate = &JumpState::authenticate;
+            ssh_options_set(session, SSH_OPTIONS_PROXYJUMP_CB_LIST_APPEND, &hop.callbacks);
+        }
+        {
+            QMutexLocker lock(&keepMutex);
+            keep.push_back(state);
+        }
+        m_jump = state;
+    }
+
+    if (Status s = connectSocket(session); !s)
+        return s.error();
+    if (Status s = checkHostKey(session, prompter); !s)
+        return s.error();
+    if (Status s = authenticate(session, prompter); !s)
+        return s.error();
+
+    Opened opened;
+    opened.session = session;
+    session = nullptr;
+    opened.description = u"%1@%2:%3"_s.arg(m_user, m_hostName).arg(m_port);
+    opened.keepaliveSeconds = settings.serverAliveInterval >= 0 ? settings.serverAliveInterval
+                                                                : m_options.keepaliveSeconds;
+    opened.keepaliveCountMax = settings.serverAliveCountMax > 0 ? settings.serverAliveCountMax
+                                                                : m_options.keepaliveCountMax;
+    return opened;
+}
+
+Status SshSessionOpener::connectSocket(ssh_session session)
+{
+    const QString where = u"%1 (%2:%3)"_s.arg(m_alias, m_hostName).arg(m_port);
+    QDeadlineTimer deadline{std::chrono::seconds(m_connectTimeout)};
+    ssh_set_blocking(session, 0);
+    auto restore = qScopeGuard([&] { ssh_set_blocking(session, 1); });
+    for (;;) {
+        const int rc = ssh_connect(session);
+        if (rc == SSH_OK)
+            return {};
+        if (rc == SSH_ERROR) {
+            if (m_jump) {
+                if (std::optional<Error> e = m_jump->takeError())
+                    return *e;
+            }
+            const QString why = QString::fromUtf8(ssh_get_error(session));
+            if (why.contains(u"refused"_s, Qt::CaseInsensitive))
+                return Error{u"refused"_s,
+                             u"Connection to %1 was refused: nothing listens on port %2 there. "
+                             "Check the port (Port in ~/.ssh/config) and that sshd runs."_s.arg(
+                                 where).arg(m_port)};
+            if (why.contains(u"timeout"_s, Qt::CaseInsensitive)
+                || why.contains(u"timed out"_s, Qt::CaseInsensitive))
+                break;
+            return Error{u"connect-failed"_s,
+                         u"Could not connect to %1: %2"_s.arg(where, why)};
+        }
+        if (m_closing())
+            return Error{u"closed"_s, u"The connection to %1 was closed."_s.arg(m_alias)};
+        if (deadline.hasExpired())
+            break;
+        if (m_jump) {
+            if (std::optional<Error> e = m_jump->takeError())
+                return *e;
+        }
+        pollfd fds[2];
+        int n = 0;
+        fds[n++] = {m_wakeFd, POLLIN, 0};
+        const int fd = ssh_get_fd(session);
+        if (fd >= 0)
+            fds[n++] = {fd, POLLIN, 0};
+        // Capped so that a finished TCP connect (which shows as writable) is seen soon.
+        ::poll(fds, nfds_t(n), int(std::min<qint64>(50, deadline.remainingTime())));
+    }
+    return Error{u"timeout"_s,
+                 u"Connecting to %1 timed out after %2 s: the server did not answer. Check that "
+                 "the host is up and reachable, or raise ConnectTimeout."_s.arg(where)
+                     .arg(m_connectTimeout)};
+}
+
+Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter)
+{
+    const QString name = knownHostsName(m_hostName, m_port);
+    QString keyType;
+    const QString fp = serverKeyFingerprint(session, &keyType);
+    const QString knownHosts = m_options.paths.knownHostsFile;
+    switch (ssh_session_is_known_server(session)) {
+    case SSH_KNOWN_HOSTS_OK:
+        return {};
+    case SSH_KNOWN_HOSTS_CHANGED:
+    case SSH_KNOWN_HOSTS_OTHER:
+        return Error{u"host-key-changed"_s,
+                     changedKeyMessage(u"\"%1\""_s.arg(m_alias), name, fp, keyType, knownHosts)};
+    case SSH_KNOWN_HOSTS_NOT_FOUND:
+    case SSH_KNOWN_HOSTS_UNKNOWN: {
+        if (!prompter)
+            return Error{u"host-key-unknown"_s,
+                         u"The host key of \"%1\" (%2, %3 key %4) is not in %5, and there is "
+                         "no one to ask. Connect once interactively to check and accept "
+                         "it."_s.arg(m_alias, name, keyType, fp, knownHosts)};
+        if (!prompter->acceptHostKey({name, keyType, fp}))
+            return Error{u"host-key-unknown"_s,
+                         u"The host key of \"%1\" (%2, %3 key %4) was not accepted, so the "
+                         "connection was not made."_s.arg(m_alias, name, keyType, fp)};
+        if (ssh_session_update_known_hosts(session) != SSH_OK)
+            return Error{u"known-hosts-write"_s,
+                         u"Could not add the host key to %1: %2. Check that the file and its "
+                         "folder are writable."_s.arg(knownHosts,
+                                                      QString::fromUtf8(ssh_get_error(session)))};
+        return {};
+    }
+    case SSH_KNOWN_HOSTS_ERROR:
+        break;
+    }
+    return Error{u"host-key-error"_s,
+                 u"Could not check the host key of \"%1\" against %2: %3"_s.arg(
+                     m_alias, knownHosts, QString::fromUtf8(ssh_get_error(session)))};
+}
+
+} // namespace gpuwb

@@ -1,0 +1,319 @@
+#include "core/ssh/sshconnection.h"
+#include "core/ssh/sshprompter.h"
+#include "helpers/sshdserver.h"
+
+#include <QDir>
+#include <QFile>
+#include <QMutex>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTest>
+
+#include <libssh/libssh.h>
+#include <libssh/sftp.h>
+
+using namespace Qt::StringLiterals;
+using namespace gpuwb;
+
+namespace {
+
+// Answers from a script and records what it was asked; thread-safe.
+class ScriptedPrompter : public SshPrompter
+{
+public:
+    bool acceptHostKey(const SshHostKeyInfo &key) override
+    {
+        QMutexLocker lock(&m_mutex);
+        hostKeys << key;
+        return acceptKeys;
+    }
+    std::optional<SshSecret> askSecret(const SshSecretRequest &request) override
+    {
+        QMutexLocker lock(&m_mutex);
+        requests << request;
+        if (answers.isEmpty())
+            return std::nullopt;
+        return answers.takeFirst();
+    }
+    QMutex m_mutex;
+    bool acceptKeys = true;
+    QList<SshHostKeyInfo> hostKeys;
+    QList<SshSecretRequest> requests;
+    QList<std::optional<SshSecret>> answers;
+};
+
+// Runs `sleep 100` on a channel, reading in Wait steps until the channel ends.
+struct SleepRun
+{
+    ssh_channel channel = nullptr;
+    ~SleepRun()
+    {
+        if (channel)
+            ssh_channel_free(channel);
+    }
+};
+
+} // namespace
+
+class TestSshConnection : public QObject
+{
+    Q_OBJECT
+
+private:
+    std::unique_ptr<test::SshdServer> m_server;
+    std::shared_ptr<ScriptedPrompter> m_prompter;
+
+    SshConnection::Options options()
+    {
+        SshConnection::Options o;
+        o.paths = SshPaths::defaults();
+        o.prompter = m_prompter;
+        o.connectTimeoutSeconds = 20;
+        return o;
+    }
+    template<typename T>
+    static Result<T> callAndWait(SshConnection &c, std::function<Result<T>(SshSessionContext &)> work)
+    {
+        std::optional<Result<T>> out;
+        QObject context;
+        c.call<T>(&context, std::move(work), [&](Result<T> r) { out = std::move(r); });
+        if (!QTest::qWaitFor([&] { return out.has_value(); }, 60'000))
+            return Error{u"test-timeout"_s, u"no answer"_s};
+        return std::move(*out);
+    }
+    static Result<QString> whoami(SshConnection &c)
+    {
+        return callAndWait<QString>(c, [](SshSessionContext &ctx) -> Result<QString> {
+            ssh_channel ch = ssh_channel_new(ctx.session());
+            if (!ch || ssh_channel_open_session(ch) != SSH_OK
+                || ssh_channel_request_exec(ch, "id -un") != SSH_OK) {
+                if (ch)
+                    ssh_channel_free(ch);
+                return Error{u"exec"_s, QString::fromUtf8(ssh_get_error(ctx.session()))};
+            }
+            QByteArray out;
+            char buf[256];
+            int n;
+            while ((n = ssh_channel_read(ch, buf, sizeof buf, 0)) > 0)
+                out.append(buf, n);
+            ssh_channel_free(ch);
+            return QString::fromUtf8(out).trimmed();
+        });
+    }
+
+private slots:
+    void init()
+    {
+        m_server = std::make_unique<test::SshdServer>();
+        QString error;
+        if (!m_server->start(&error))
+            QSKIP(qPrintable(u"no sshd: "_s + error));
+        qputenv("HOME", m_server->clientHome().toUtf8());
+        m_prompter = std::make_shared<ScriptedPrompter>();
+    }
+    void cleanup() { m_server.reset(); }
+
+    void connectsAcceptingUnknownHostKey()
+    {
+        SshConnection c(m_server->alias(), options());
+        QSignalSpy states(&c, &SshConnection::stateChanged);
+        Result<QString> who = whoami(c);
+        QVERIFY2(who.ok(), qPrintable(who.errorMessage()));
+        QCOMPARE(who.value(), test::SshdServer::userName());
+        QTRY_COMPARE_WITH_TIMEOUT(int(c.state()), int(SshState::Connected), 20'000);
+        QVERIFY(c.stateMessage().contains(u":%1"_s.arg(m_server->port())));
+        QCOMPARE(m_prompter->hostKeys.size(), 1);
+        QCOMPARE(m_prompter->hostKeys.first().fingerprint, m_server->hostKeyFingerprint());
+        QCOMPARE(m_prompter->hostKeys.first().host, u"[127.0.0.1]:%1"_s.arg(m_server->port()));
+        QVERIFY(m_prompter->requests.isEmpty()); // id_plain needs nothing
+        QFile known(SshPaths::defaults().knownHostsFile);
+        QVERIFY(known.open(QIODevice::ReadOnly));
+        QVERIFY(known.readAll().contains(u"[127.0.0.1]:%1"_s.arg(m_server->port()).toUtf8()));
+        QVERIFY(states.count() >= 2);
+        // SFTP is opened once and kept.
+        Result<bool> sftpSame = callAndWait<bool>(c, [](SshSessionContext &ctx) -> Result<bool> {
+            Result<sftp_session_struct *> a = ctx.sftp();
+            if (!a)
+                return a.error();
+            return a.value() == ctx.sftp().value();
+        });
+        QVERIFY2(sftpSame.ok() && sftpSame.value(), qPrintable(sftpSame.errorMessage()));
+    }
+
+    void unknownHostKeyRejected()
+    {
+        m_prompter->acceptKeys = false;
+        SshConnection c(m_server->alias(), options());
+        Result<QString> who = whoami(c);
+        QVERIFY(!who.ok());
+        QCOMPARE(who.error().code, u"host-key-unknown"_s);
+        QVERIFY(who.errorMessage().contains(m_server->hostKeyFingerprint()));
+        QTRY_COMPARE_WITH_TIMEOUT(int(c.state()), int(SshState::Failed), 20'000);
+        auto noPrompter = options();
+        noPrompter.prompter.reset();
+        SshConnection d(m_server->alias(), noPrompter);
+        QCOMPARE(whoami(d).error().code, u"host-key-unknown"_s);
+    }
+
+    void changedHostKeyRefused()
+    {
+        QFile known(SshPaths::defaults().knownHostsFile);
+        QVERIFY(known.open(QIODevice::Append));
+        known.write(m_server->knownHostsLine() + '\n');
+        known.close();
+        QString error;
+        QVERIFY2(m_server->restartWithNewHostKey(&error), qPrintable(error));
+        SshConnection c(m_server->alias(), options());
+        Result<QString> who = whoami(c);
+        QVERIFY(!who.ok());
+        QCOMPARE(who.error().code, u"host-key-changed"_s);
+        QVERIFY(who.errorMessage().contains(m_server->hostKeyFingerprint()));
+        QVERIFY(who.errorMessage().contains(u"ssh-keygen -R"_s));
+        QVERIFY(who.errorMessage().contains(SshPaths::defaults().knownHostsFile));
+        QVERIFY(m_prompter->hostKeys.isEmpty());
+        QVERIFY(m_prompter->requests.isEmpty()); // refused before any authentication
+    }
+
+    void refusedPort()
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress(u"127.0.0.1"_s)));
+        const int port = probe.serverPort();
+        probe.close();
+        m_server->appendClientConfig(u"\nHost refused\n  HostName 127.0.0.1\n  Port %1\n"_s.arg(port));
+        SshConnection c(u"refused"_s, options());
+        Result<QString> who = whoami(c);
+        QCOMPARE(who.error().code, u"refused"_s);
+        QVERIFY(who.errorMessage().contains(QString::number(port)));
+    }
+
+    void silentServerTimesOut()
+    {
+        QTcpServer silent;
+        QVERIFY(silent.listen(QHostAddress(u"127.0.0.1"_s)));
+        QList<QTcpSocket *> held;
+        connect(&silent, &QTcpServer::newConnection, this, [&] {
+            while (QTcpSocket *s = silent.nextPendingConnection())
+                held << s;
+        });
+        m_server->appendClientConfig(
+            u"\nHost silent\n  HostName 127.0.0.1\n  Port %1\n"_s.arg(silent.serverPort()));
+        auto o = options();
+        o.connectTimeoutSeconds = 2;
+        SshConnection c(u"silent"_s, o);
+        Result<QString> who = whoami(c);
+        QCOMPARE(who.error().code, u"timeout"_s);
+        qDeleteAll(held);
+    }
+
+    void lostConnectionFailsRunAndReconnects()
+    {
+        SshConnection c(m_server->alias(), options());
+        QVERIFY(whoami(c).ok());
+        QList<SshState> seen;
+        connect(&c, &SshConnection::stateChanged, this,
+                [&](SshState s, const QString &) { seen << s; });
+        // Owned by the request alone: its channel must go before the session does.
+        auto run = std::make_shared<SleepRun>();
+        std::optional<Result<int>> out;
+        QObject context;
+        c.run<int>(
+            &context,
+            [run = run](SshSessionContext &ctx) {
+                if (!run->channel) {
+                    run->channel = ssh_channel_new(ctx.session());
+                    ssh_channel_open_session(run->channel);
+                    ssh_channel_request_exec(run->channel, "sleep 100");
+                    return SshStep::Wait;
+                }
+                char buf[64];
+                const int n = ssh_channel_read_nonblocking(run->channel, buf, sizeof buf, 0);
+                // A read error is the connection's to report: the request just waits.
+                if (n >= 0 && ssh_channel_is_eof(run->channel))
+                    return SshStep::Done;
+                return SshStep::Wait;
+            },
+            [] { return Result<int>(0); }, [&](Result<int> r) { out = std::move(r); });
+        run.reset();
+        QTest::qWait(1000);
+        QVERIFY(!out.has_value());
+        m_server->killSessions();
+        QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 30'000);
+        QVERIFY(!out->ok());
+        QCOMPARE(out->error().code, u"connection-lost"_s);
+        QTRY_VERIFY_WITH_TIMEOUT(seen.contains(SshState::Reconnecting), 30'000);
+        QTRY_COMPARE_WITH_TIMEOUT(int(c.state()), int(SshState::Connected), 60'000);
+        Result<QString> again = whoami(c);
+        QVERIFY2(again.ok(), qPrintable(again.errorMessage()));
+        QCOMPARE(m_prompter->hostKeys.size(), 1); // asked once, never on reconnect
+    }
+
+    void disconnectFailsPendingWithClosed()
+    {
+        SshConnection c(m_server->alias(), options());
+        QVERIFY(whoami(c).ok());
+        std::optional<Result<int>> out;
+        QObject context;
+        c.run<int>(
+            &context, [](SshSessionContext &) { return SshStep::Wait; },
+            [] { return Result<int>(1); }, [&](Result<int> r) { out = std::move(r); });
+        QTest::qWait(200);
+        c.disconnectFromHost();
+        QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 20'000);
+        QCOMPARE(out->error().code, u"closed"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(int(c.state()), int(SshState::Disconnected), 20'000);
+        // The destructor fails what is queued and joins promptly.
+        std::optional<Result<int>> late;
+        {
+            SshConnection d(m_server->alias(), options());
+            d.run<int>(
+                &context, [](SshSessionContext &) { return SshStep::Wait; },
+                [] { return Result<int>(1); }, [&](Result<int> r) { late = std::move(r); });
+            QTRY_COMPARE_WITH_TIMEOUT(int(d.state()), int(SshState::Connected), 20'000);
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(late.has_value(), 20'000);
+        QCOMPARE(late->error().code, u"closed"_s);
+    }
+
+    void proxyJump()
+    {
+        test::SshdServer jump;
+        QString error;
+        QVERIFY2(jump.start(&error), qPrintable(error));
+        // Both host keys known up front; the jump host reached only through its alias.
+        QFile known(SshPaths::defaults().knownHostsFile);
+        QVERIFY(known.open(QIODevice::Append));
+        known.write(m_server->knownHostsLine() + '\n');
+        known.close();
+        const QString jumpBlock = u"\nHost jumpbox\n  HostName 127.0.0.1\n  Port %1\n  User %2\n"
+                                  "  IdentityFile %3\n"_s.arg(jump.port())
+                                      .arg(test::SshdServer::userName(), jump.plainKeyPath());
+        m_server->appendClientConfig(
+            jumpBlock
+            + u"Host behind\n  HostName 127.0.0.1\n  Port %1\n  User %2\n  IdentityFile %3\n"
+              "  ProxyJump jumpbox\n"_s.arg(m_server->port())
+                  .arg(test::SshdServer::userName(), m_server->plainKeyPath()));
+        // First with the jump host's key unknown and nobody to accept it.
+        m_prompter->acceptKeys = false;
+        {
+            SshConnection c(u"behind"_s, options());
+            Result<QString> who = whoami(c);
+            QVERIFY(!who.ok());
+            QCOMPARE(who.error().code, u"host-key-unknown"_s);
+            QVERIFY2(who.errorMessage().contains(u"jump host \"jumpbox\""_s),
+                     qPrintable(who.errorMessage()));
+            QVERIFY(who.errorMessage().contains(jump.hostKeyFingerprint()));
+        }
+        QVERIFY(known.open(QIODevice::Append));
+        known.write(jump.knownHostsLine() + '\n');
+        known.close();
+        SshConnection c(u"behind"_s, options());
+        Result<QString> who = whoami(c);
+        QVERIFY2(who.ok(), qPrintable(who.errorMessage()));
+        QVERIFY(jump.log().contains(u"Accepted publickey"_s));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSshConnection)
+#include "tst_sshconnection.moc"
