@@ -5,14 +5,24 @@
 #include "core/gpu/localgpusource.h"
 #include "core/jobs/jobhistory.h"
 #include "core/jobs/jobmanager.h"
+#include "core/ssh/hoststore.h"
+#include "core/ssh/keychainsecretstore.h"
+#include "core/ssh/sftpfilesystem.h"
+#include "core/ssh/sshconnections.h"
+#include "core/ssh/transferqueue.h"
 #include "core/targets/localtarget.h"
 #include "core/util/datapaths.h"
 #include "core/util/logging.h"
 #include "ui/editor/editortabs.h"
 #include "ui/files/filebrowser.h"
+#include "ui/files/filetreemodel.h"
 #include "ui/files/recentprojects.h"
 #include "ui/gpu/gpupanel.h"
 #include "ui/jobs/jobpanel.h"
+#include "ui/remote/dialogprompter.h"
+#include "ui/remote/hostsdialog.h"
+#include "ui/remote/remotepanel.h"
+#include "ui/remote/transfersview.h"
 
 #include <QAction>
 #include <QApplication>
@@ -22,6 +32,8 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
+#include <QTreeView>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -87,6 +99,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_files, &FileBrowser::renamed, this, [this](const Location &from, const Location &to) {
         m_editor->relocate(m_fileSystem, from, to);
     });
+    createRemote();
     connect(m_editor, &EditorTabs::dirtyChanged, this, &MainWindow::updateTitle);
     // Closing waits for saves the user asked for; when they are done, close for real.
     connect(m_editor, &EditorTabs::closeAllFinished, this, [this](bool allClosed) {
@@ -118,11 +131,152 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 
 MainWindow::~MainWindow()
 {
+    // Connection threads waiting on a question must not wait for this window any more.
+    if (m_prompter)
+        m_prompter->shutdown();
     m_sampler->stop();
     // Jobs outlive their panels' views otherwise; end them before the widgets go.
     delete m_jobPanel;
     m_jobPanel = nullptr;
     m_jobs.reset();
+    // The editor and the remote pane borrow the remote file systems: they go first, then the
+    // transfers, then the connections (whose destructors join their threads).
+    delete m_editor;
+    m_editor = nullptr;
+    delete m_remote;
+    m_remote = nullptr;
+    delete m_transfersView;
+    m_transfersView = nullptr;
+    delete m_transfers;
+    m_transfers = nullptr;
+    delete m_connections;
+    m_connections = nullptr;
+}
+
+void MainWindow::createRemote()
+{
+    m_hosts = new HostStore(SshPaths::defaults(), this);
+    m_prompter = std::make_shared<DialogPrompter>(this);
+    SshConnection::Options options;
+    options.prompter = m_prompter;
+    options.secrets = std::make_shared<KeychainSecretStore>();
+    m_connections = new SshConnections(options, this);
+    m_transfers = new TransferQueue(m_connections, this);
+
+    m_remote = new RemotePanel(m_hosts, m_connections, this);
+    m_transfersView = new TransfersView(m_transfers, this);
+    QDockWidget *remoteDock = makeDock(tr("Remote files"), u"RemoteDock"_s, m_remote, this);
+    QDockWidget *transfersDock =
+        makeDock(tr("Transfers"), u"TransfersDock"_s, m_transfersView, this);
+    addDockWidget(Qt::LeftDockWidgetArea, remoteDock);
+    addDockWidget(Qt::BottomDockWidgetArea, transfersDock);
+    resizeDocks({remoteDock}, {360}, Qt::Horizontal);
+    tabifyDockWidget(findChild<QDockWidget *>(u"JobsDock"_s), transfersDock);
+    findChild<QDockWidget *>(u"JobsDock"_s)->raise();
+
+    FileBrowser *remoteFiles = m_remote->browser();
+    connect(remoteFiles, &FileBrowser::openRequested, this, [this](const Location &location) {
+        if (FileSystem *fs = m_remote->browser()->model()->fileSystem())
+            m_editor->openFile(fs, location);
+    });
+    connect(remoteFiles, &FileBrowser::renamed, this,
+            [this](const Location &from, const Location &to) {
+                if (FileSystem *fs = m_remote->browser()->model()->fileSystem())
+                    m_editor->relocate(fs, from, to);
+            });
+    connect(remoteFiles, &FileBrowser::transferRequested, this, &MainWindow::requestTransfers);
+    connect(m_files, &FileBrowser::transferRequested, this, &MainWindow::requestTransfers);
+    remoteFiles->setSendAction(tr("Download to Project Folder"), [this] {
+        return m_files->targetDirectory();
+    });
+    m_files->setSendAction(tr("Upload to Remote Folder"), [this] {
+        return m_remote->browser()->targetDirectory();
+    });
+    connect(m_remote, &RemotePanel::stateChanged, this, [this](SshState state, const QString &) {
+        if (state == SshState::Failed && !m_remote->currentAlias().isEmpty()) {
+            statusBar()->showMessage(tr("%1: %2").arg(m_remote->currentAlias(),
+                                                      m_remote->stateLabel()->text()),
+                                     10000);
+        }
+    });
+}
+
+void MainWindow::requestTransfers(const QList<Location> &sources, const Location &targetDir)
+{
+    for (const Location &source : sources) {
+        const Location destination = targetDir.child(source.fileName());
+        auto transfer = m_transfers->enqueue(source, destination);
+        if (!transfer.ok()) {
+            statusBar()->showMessage(transfer.errorMessage(), 10000);
+            continue;
+        }
+        // Show the copy where it landed once it is there.
+        connect(*transfer, &Transfer::finished, this, [this, destination] {
+            for (FileBrowser *browser : {m_files, m_remote->browser()}) {
+                if (browser->root().isValid() && destination.isInside(browser->root()))
+                    browser->model()->refresh(destination.parent());
+            }
+        });
+    }
+    if (auto *dock = findChild<QDockWidget *>(u"TransfersDock"_s); dock && !sources.isEmpty()) {
+        dock->show();
+        dock->raise();
+    }
+}
+
+void MainWindow::showHostsDialog()
+{
+    auto *dialog = new HostsDialog(m_hosts, m_connections->options(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
+}
+
+void MainWindow::askHostToConnect()
+{
+    auto *dialog = new QInputDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Connect to Host"));
+    dialog->setLabelText(tr("Host (an alias of ~/.ssh/config or of Remote › Hosts…):"));
+    QStringList aliases;
+    for (const SshHost &host : m_hosts->hosts())
+        aliases << host.alias;
+    dialog->setComboBoxItems(aliases);
+    dialog->setComboBoxEditable(true);
+    connect(dialog, &QInputDialog::textValueSelected, this, [this](const QString &alias) {
+        const QString trimmed = alias.trimmed();
+        if (trimmed.isEmpty())
+            return;
+        if (auto *dock = findChild<QDockWidget *>(u"RemoteDock"_s)) {
+            dock->show();
+            dock->raise();
+        }
+        m_remote->openHost(trimmed);
+    });
+    dialog->open();
+}
+
+void MainWindow::askRemoteFolder()
+{
+    auto *dialog = new QInputDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Open Remote Folder"));
+    dialog->setLabelText(tr("Remote folder as host:/path (e.g. gpu1:/home/me/project):"));
+    const QString alias = m_remote->currentAlias();
+    dialog->setTextValue(alias.isEmpty() ? QString() : alias + u":/"_s);
+    connect(dialog, &QInputDialog::textValueSelected, this, [this](const QString &text) {
+        const Location location = Location::fromString(text.trimmed());
+        if (location.isLocal() || !location.path().startsWith(u'/')) {
+            statusBar()->showMessage(
+                tr("“%1” is not a remote folder: write host:/path.").arg(text), 10000);
+            return;
+        }
+        if (auto *dock = findChild<QDockWidget *>(u"RemoteDock"_s)) {
+            dock->show();
+            dock->raise();
+        }
+        m_remote->openLocation(location);
+    });
+    dialog->open();
 }
 
 void MainWindow::createMenus()
@@ -156,6 +310,11 @@ void MainWindow::createMenus()
     run->addAction(m_jobPanel->stopAction());
     run->addSeparator();
     run->addAction(m_jobPanel->editRunConfigAction());
+
+    QMenu *remote = menuBar()->addMenu(tr("Re&mote"));
+    remote->addAction(tr("&Hosts…"), this, &MainWindow::showHostsDialog);
+    remote->addAction(tr("&Connect to Host…"), this, &MainWindow::askHostToConnect);
+    remote->addAction(tr("Open Remote &Folder…"), this, &MainWindow::askRemoteFolder);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget *dock : findChildren<QDockWidget *>())

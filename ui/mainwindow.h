@@ -13,8 +13,14 @@ class QMenu;
 
 namespace gpuwb {
 
+class DialogPrompter;
 class EditorTabs;
 class FileBrowser;
+class HostStore;
+class RemotePanel;
+class SshConnections;
+class TransferQueue;
+class TransfersView;
 class GpuPanel;
 class GpuSampler;
 class JobHistory;
@@ -26,8 +32,9 @@ struct GpuSnapshot;
 struct Error;
 
 // The workbench window: file browser, editor, job panel and GPU panel around one project
-// folder. It owns the session's core objects (file system, job manager and history, GPU
-// sampler) and wires them to the panels; the panels themselves hold the behaviour. Lives on the
+// folder, and the remote files and transfers of SSH hosts. It owns the session's core objects
+// (file system, job manager and history, GPU sampler, hosts, SSH connections, transfer queue)
+// and wires them to the panels; the panels themselves hold the behaviour. Lives on the
 // UI thread.
 class MainWindow : public QMainWindow
 {
@@ -46,12 +53,25 @@ public:
     GpuPanel *gpuPanel() const { return m_gpuPanel; }
     FileBrowser *fileBrowser() const { return m_files; }
     JobManager *jobManager() const { return m_jobs.get(); }
+    RemotePanel *remotePanel() const { return m_remote; }
+    TransfersView *transfersView() const { return m_transfersView; }
+    HostStore *hostStore() const { return m_hosts; }
+    SshConnections *connections() const { return m_connections; }
+    TransferQueue *transferQueue() const { return m_transfers; }
+
+    // Remote › Hosts…, Connect to Host…, Open Remote Folder…: non-modal dialogs.
+    void showHostsDialog();
+    void askHostToConnect();
+    void askRemoteFolder();
+    // Copies each of `sources` into `targetDir` through the transfer queue.
+    void requestTransfers(const QList<Location> &sources, const Location &targetDir);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
 
 private:
     void createMenus();
+    void createRemote();
     void chooseProject();
     void rebuildRecentMenu();
     void onGpuSampled(const GpuSnapshot &snapshot);
@@ -69,6 +89,12 @@ private:
     JobPanel *m_jobPanel = nullptr;
     GpuPanel *m_gpuPanel = nullptr;
     QComboBox *m_targetBox = nullptr;
+    HostStore *m_hosts = nullptr;
+    std::shared_ptr<DialogPrompter> m_prompter;
+    SshConnections *m_connections = nullptr;
+    TransferQueue *m_transfers = nullptr;
+    RemotePanel *m_remote = nullptr;
+    TransfersView *m_transfersView = nullptr;
     QLabel *m_gpuStatus = nullptr;
     QMenu *m_recentMenu = nullptr;
     Location m_project;

@@ -7,7 +7,9 @@
 #include <QAction>
 #include <QDir>
 #include <QFile>
+#include <QHeaderView>
 #include <QMenu>
+#include <QMimeData>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -327,6 +329,61 @@ private slots:
             QCOMPARE(settings.value(u"recentProjects"_s).toStringList(),
                      (QStringList{u"gpu1:/home/me/remote"_s, kept}));
         }
+    }
+
+    void detailsShowPermissionsColumn()
+    {
+        QTreeView *view = m_browser->view();
+        QVERIFY(view->isColumnHidden(FileTreeModel::PermissionsColumn));
+        QVERIFY(view->isHeaderHidden());
+        m_browser->setDetailsVisible(true);
+        QVERIFY(!view->isHeaderHidden());
+        for (int column : {FileTreeModel::SizeColumn, FileTreeModel::ModifiedColumn,
+                           FileTreeModel::PermissionsColumn})
+            QVERIFY(!view->isColumnHidden(column));
+        QVERIFY(!QModelIndex(m_browser->model()->index(at(u"readme.txt"_s)))
+                     .siblingAtColumn(FileTreeModel::PermissionsColumn)
+                     .data()
+                     .toString()
+                     .isEmpty());
+    }
+
+    void dropAndSendAskForTransfers()
+    {
+        QSignalSpy requested(m_browser.get(), &FileBrowser::transferRequested);
+        QTreeView *view = m_browser->view();
+        QVERIFY(view->dragEnabled());
+        QVERIFY(view->acceptDrops());
+
+        // A drop of remote entries onto the folder "sub" (what the view does on a drop).
+        expand(at(u"sub"_s));
+        const Location remote = Location::remote(u"gpu1"_s, u"/home/me/out.log"_s);
+        std::unique_ptr<QMimeData> data(FileTreeModel::mimeDataFor({remote}));
+        QVERIFY(m_browser->model()->dropMimeData(data.get(), Qt::CopyAction, -1, 0,
+                                                 m_browser->model()->index(at(u"sub"_s))));
+        QCOMPARE(requested.count(), 1);
+        QCOMPARE(requested.at(0).at(0).value<QList<Location>>(), QList<Location>{remote});
+        QCOMPARE(requested.at(0).at(1).value<Location>(), at(u"sub"_s));
+
+        // The send action copies the selection to where the other side says.
+        QVERIFY(!m_browser->sendAction()->isVisible());
+        const Location elsewhere = Location::remote(u"gpu1"_s, u"/scratch"_s);
+        m_browser->setSendAction(u"Upload"_s, [elsewhere] { return elsewhere; });
+        QVERIFY(m_browser->sendAction()->isVisible());
+        select({at(u"readme.txt"_s), at(u"sub/inner.cu"_s)});
+        QVERIFY(m_browser->sendAction()->isEnabled());
+        m_browser->sendAction()->trigger();
+        QCOMPARE(requested.count(), 2);
+        QCOMPARE(requested.at(1).at(0).value<QList<Location>>(),
+                 (QList<Location>{at(u"readme.txt"_s), at(u"sub/inner.cu"_s)}));
+        QCOMPARE(requested.at(1).at(1).value<Location>(), elsewhere);
+
+        // Nowhere to send to: a message, no request.
+        m_browser->setSendAction(u"Upload"_s, [] { return Location(); });
+        select({at(u"readme.txt"_s)});
+        m_browser->sendAction()->trigger();
+        QCOMPARE(requested.count(), 2);
+        QVERIFY(!m_browser->message().isEmpty());
     }
 };
 

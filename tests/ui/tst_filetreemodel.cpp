@@ -5,6 +5,8 @@
 #include <QDir>
 #include <QFile>
 #include <QItemSelectionModel>
+#include <QMimeData>
+#include <QUrl>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -286,6 +288,118 @@ private slots:
         m_model->setRoot(nullptr, Location());
         QCOMPARE(m_model->rowCount(), 0);
         QVERIFY(!m_model->root().isValid());
+    }
+
+    void showsPermissionsLikeLs()
+    {
+        QCOMPARE(FileTreeModel::permissionsText(0750), u"rwxr-x---"_s);
+        QCOMPARE(FileTreeModel::permissionsText(0644), u"rw-r--r--"_s);
+        QCOMPARE(FileTreeModel::permissionsText(04755), u"rwsr-xr-x"_s);
+        QCOMPARE(FileTreeModel::permissionsText(02640), u"rw-r-S---"_s);
+        QCOMPARE(FileTreeModel::permissionsText(01777), u"rwxrwxrwt"_s);
+        QCOMPARE(FileTreeModel::permissionsText(0), QString()); // unknown, not "---------"
+
+        touch(m_root + u"/script.sh"_s);
+        QVERIFY(QFile::setPermissions(m_root + u"/script.sh"_s,
+                                      QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner
+                                          | QFile::ReadGroup | QFile::ExeGroup));
+        load();
+        const QModelIndex script = m_model->index(at(u"script.sh"_s));
+        QCOMPARE(script.siblingAtColumn(FileTreeModel::PermissionsColumn).data().toString(),
+                 u"rwxr-x---"_s);
+        QCOMPARE(m_model->headerData(FileTreeModel::PermissionsColumn, Qt::Horizontal)
+                     .toString(),
+                 u"Permissions"_s);
+
+        // A chmod shows after the next listing.
+        QVERIFY(QFile::setPermissions(m_root + u"/script.sh"_s,
+                                      QFile::ReadOwner | QFile::WriteOwner));
+        m_model->refresh(Location::local(m_root));
+        QTRY_COMPARE(QModelIndex(m_model->index(at(u"script.sh"_s)))
+                         .siblingAtColumn(FileTreeModel::PermissionsColumn)
+                         .data()
+                         .toString(),
+                     u"rw-------"_s);
+    }
+
+    void dragDataRoundTripsHostileLocations()
+    {
+        const QList<Location> sent{
+            Location::remote(u"gpu-1"_s, u"/home/me/a \"$(rm -rf ~)\" b"_s),
+            Location::remote(u"gpu-1"_s, u"/tmp/new\nline/x:y"_s),
+            Location::local(u"/tmp/it's ü.txt"_s),
+            Location::local(u"/tmp/host:/not-remote"_s),
+        };
+        std::unique_ptr<QMimeData> data(FileTreeModel::mimeDataFor(sent));
+        QVERIFY(data->hasFormat(FileTreeModel::locationsMimeType()));
+        QCOMPARE(FileTreeModel::locationsFrom(data.get()), sent);
+        // Other programs get the local files as URLs.
+        QCOMPARE(data->urls(), (QList<QUrl>{QUrl::fromLocalFile(u"/tmp/it's ü.txt"_s),
+                                            QUrl::fromLocalFile(u"/tmp/host:/not-remote"_s)}));
+
+        // Local files dragged from a desktop file manager.
+        QMimeData desktop;
+        desktop.setUrls({QUrl::fromLocalFile(u"/tmp/a b.txt"_s), QUrl(u"https://x.org/"_s)});
+        QCOMPARE(FileTreeModel::locationsFrom(&desktop),
+                 QList<Location>{Location::local(u"/tmp/a b.txt"_s)});
+
+        // Garbage in our type gives nothing rather than junk.
+        QMimeData garbage;
+        garbage.setData(FileTreeModel::locationsMimeType(), QByteArray("\xff\xff\xff\x7f junk"));
+        QVERIFY(FileTreeModel::locationsFrom(&garbage).isEmpty());
+        QVERIFY(FileTreeModel::locationsFrom(nullptr).isEmpty());
+    }
+
+    void dragsRowsAndAcceptsDropsFromTheOtherSide()
+    {
+        QVERIFY(QDir(m_root).mkdir(u"dir"_s));
+        touch(m_root + u"/file"_s);
+        load();
+        const QModelIndex dir = m_model->index(at(u"dir"_s));
+        const QModelIndex file = m_model->index(at(u"file"_s));
+        QVERIFY(m_model->flags(dir) & Qt::ItemIsDropEnabled);
+        QVERIFY(!(m_model->flags(file) & Qt::ItemIsDropEnabled));
+        QVERIFY(m_model->flags(file) & Qt::ItemIsDragEnabled);
+        QVERIFY(m_model->mimeTypes().contains(FileTreeModel::locationsMimeType()));
+
+        std::unique_ptr<QMimeData> dragged(
+            m_model->mimeData({file, file.siblingAtColumn(FileTreeModel::SizeColumn), dir}));
+        QCOMPARE(FileTreeModel::locationsFrom(dragged.get()),
+                 (QList<Location>{at(u"file"_s), at(u"dir"_s)}));
+
+        // Local onto local: not a transfer.
+        QVERIFY(!m_model->canDropMimeData(dragged.get(), Qt::CopyAction, -1, -1, dir));
+        QSignalSpy requested(m_model.get(), &FileTreeModel::transferRequested);
+        QVERIFY(!m_model->dropMimeData(dragged.get(), Qt::CopyAction, -1, -1, dir));
+        QCOMPARE(requested.count(), 0);
+
+        // Remote onto a local folder, onto a file (its folder) and onto the root.
+        const Location remote = Location::remote(u"gpu1"_s, u"/data/run 1"_s);
+        std::unique_ptr<QMimeData> fromRemote(FileTreeModel::mimeDataFor({remote}));
+        QVERIFY(m_model->dropMimeData(fromRemote.get(), Qt::CopyAction, -1, -1, dir));
+        QVERIFY(m_model->dropMimeData(fromRemote.get(), Qt::CopyAction, -1, -1, file));
+        QVERIFY(m_model->dropMimeData(fromRemote.get(), Qt::CopyAction, 0, 0, QModelIndex()));
+        QCOMPARE(requested.count(), 3);
+        QCOMPARE(requested.at(0).at(0).value<QList<Location>>(), QList<Location>{remote});
+        QCOMPARE(requested.at(0).at(1).value<Location>(), at(u"dir"_s));
+        QCOMPARE(requested.at(1).at(1).value<Location>(), Location::local(m_root));
+        QCOMPARE(requested.at(2).at(1).value<Location>(), Location::local(m_root));
+        QVERIFY(!m_model->canDropMimeData(fromRemote.get(), Qt::LinkAction, -1, -1, dir));
+    }
+
+    void tenThousandEntriesArriveInOneInsert()
+    {
+        for (int i = 0; i < 10000; ++i) {
+            QFile f(m_root + u"/f"_s + QString::number(i));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+        }
+        m_tester.reset(); // it walks every row on every change: not what is measured here
+        QSignalSpy inserted(m_model.get(), &QAbstractItemModel::rowsInserted);
+        load();
+        QCOMPARE(m_model->rowCount(), 10000);
+        QCOMPARE(inserted.count(), 1);
+        QCOMPARE(names().mid(0, 3), (QStringList{u"f0"_s, u"f1"_s, u"f2"_s}));
+        QCOMPARE(names().last(), u"f9999"_s);
     }
 };
 

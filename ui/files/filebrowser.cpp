@@ -62,10 +62,16 @@ FileBrowser::FileBrowser(QWidget *parent)
     m_view->setHeaderHidden(true);
     m_view->setColumnHidden(FileTreeModel::SizeColumn, true);
     m_view->setColumnHidden(FileTreeModel::ModifiedColumn, true);
+    m_view->setColumnHidden(FileTreeModel::PermissionsColumn, true);
     m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_view->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_view->setUniformRowHeights(true);
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_view->setDragEnabled(true);
+    m_view->setAcceptDrops(true);
+    m_view->setDropIndicatorShown(true);
+    m_view->setDragDropMode(QAbstractItemView::DragDrop);
+    m_view->setDefaultDropAction(Qt::CopyAction);
 
     m_messageLabel = new QLabel(this);
     m_messageLabel->setWordWrap(true);
@@ -113,6 +119,18 @@ FileBrowser::FileBrowser(QWidget *parent)
             QApplication::clipboard()->setText(paths.join(u'\n'));
     });
     m_refresh = makeAction(tr("Refresh"), QStyle::SP_BrowserReload, &FileBrowser::refresh);
+    m_send = makeAction(QString(), QStyle::SP_ArrowRight, [this] {
+        const QList<Location> sources = selectedLocations();
+        const Location target = m_sendTarget ? m_sendTarget() : Location();
+        if (sources.isEmpty())
+            return;
+        if (!target.isValid()) {
+            showMessage(tr("There is no folder to copy to: open one in the other pane first."));
+            return;
+        }
+        emit transferRequested(sources, target);
+    });
+    m_send->setVisible(false);
     // No shortcut: F5 (QKeySequence::Refresh on X11) is the workbench's Run.
 
     connect(m_view, &QTreeView::activated, this, [this](const QModelIndex &index) {
@@ -123,6 +141,7 @@ FileBrowser::FileBrowser(QWidget *parent)
     connect(m_model, &FileTreeModel::errorOccurred, this,
             [this](const Error &error) { showMessage(error.message); });
     connect(m_model, &FileTreeModel::renamed, this, &FileBrowser::renamed);
+    connect(m_model, &FileTreeModel::transferRequested, this, &FileBrowser::transferRequested);
     connect(m_model, &FileTreeModel::directoryLoaded, this, &FileBrowser::continueReveal);
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &FileBrowser::updateActions);
@@ -144,6 +163,30 @@ void FileBrowser::setRoot(FileSystem *fileSystem, const Location &root)
 Location FileBrowser::root() const
 {
     return m_model->root();
+}
+
+void FileBrowser::setDetailsVisible(bool visible)
+{
+    m_view->setHeaderHidden(!visible);
+    for (int column : {FileTreeModel::SizeColumn, FileTreeModel::ModifiedColumn,
+                       FileTreeModel::PermissionsColumn})
+        m_view->setColumnHidden(column, !visible);
+    if (visible) {
+        // Fixed widths: sizing to contents would measure every row of a big folder.
+        m_view->header()->setStretchLastSection(true);
+        m_view->setColumnWidth(FileTreeModel::NameColumn, 200);
+        m_view->setColumnWidth(FileTreeModel::SizeColumn, 80);
+        m_view->setColumnWidth(FileTreeModel::ModifiedColumn, 130);
+        m_view->setColumnWidth(FileTreeModel::PermissionsColumn, 90);
+    }
+}
+
+void FileBrowser::setSendAction(const QString &text, std::function<Location()> target)
+{
+    m_send->setText(text);
+    m_sendTarget = std::move(target);
+    m_send->setVisible(!text.isEmpty());
+    updateActions();
 }
 
 void FileBrowser::setNamePrompt(NamePrompt prompt)
@@ -395,6 +438,10 @@ void FileBrowser::showContextMenu(const QPoint &pos)
     menu->addAction(m_rename);
     menu->addAction(m_remove);
     menu->addAction(m_copyPath);
+    if (m_send->isVisible()) {
+        menu->addSeparator();
+        menu->addAction(m_send);
+    }
     menu->addSeparator();
     menu->addAction(m_refresh);
     menu->popup(m_view->viewport()->mapToGlobal(pos));
@@ -410,6 +457,7 @@ void FileBrowser::updateActions()
     m_rename->setEnabled(hasRoot && m_view->currentIndex().isValid());
     m_remove->setEnabled(hasSelection);
     m_copyPath->setEnabled(hasSelection);
+    m_send->setEnabled(hasSelection && m_sendTarget);
 }
 
 } // namespace gpuwb

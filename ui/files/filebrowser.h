@@ -19,7 +19,9 @@ class FileTreeModel;
 // The project's files as a tree (a FileTreeModel in a QTreeView) with the actions people use on
 // them: new file, new folder, rename, delete (after a confirmation that names what goes),
 // copy path and refresh, from a context menu and shortcuts. Activating a file asks for it to be
-// opened (openRequested). Every file operation runs through the FileSystem asynchronously;
+// opened (openRequested). Rows can be dragged out, and Locations from another host (or local
+// files onto a remote tree) dropped onto a folder: that asks for a copy (transferRequested).
+// Every file operation runs through the FileSystem asynchronously;
 // failures appear in a message line at the bottom of the widget, never in a blocking box. The
 // name prompt and the delete confirmation are hooks so that tests (and other front ends) can
 // answer them. Lives on the UI thread; does not own the FileSystem.
@@ -42,6 +44,13 @@ public:
     FileTreeModel *model() const { return m_model; }
     QTreeView *view() const { return m_view; }
 
+    // Shows the header with the size, modified and permissions columns (a remote pane does;
+    // the project tree shows names only).
+    void setDetailsVisible(bool visible);
+    // Offers "text" in the context menu for the selection: it asks to copy the selected
+    // entries into the folder `target` returns (transferRequested); an empty text removes it.
+    void setSendAction(const QString &text, std::function<Location()> target);
+
     // Replace the dialogs (QInputDialog, QMessageBox) that ask people.
     void setNamePrompt(NamePrompt prompt);
     void setRemoveConfirmation(RemoveConfirmation confirmation);
@@ -61,6 +70,7 @@ public:
     QAction *removeAction() const { return m_remove; }
     QAction *copyPathAction() const { return m_copyPath; }
     QAction *refreshAction() const { return m_refresh; }
+    QAction *sendAction() const { return m_send; }
 
     void newFile();
     void newFolder();
@@ -77,6 +87,10 @@ signals:
     void created(const gpuwb::Location &location);
     void renamed(const gpuwb::Location &from, const gpuwb::Location &to);
     void removed(const gpuwb::Location &location);
+    // Entries were dropped here from elsewhere, or sent with the send action: copy them into
+    // `targetDir`. The browser copies nothing itself.
+    void transferRequested(const QList<gpuwb::Location> &sources,
+                           const gpuwb::Location &targetDir);
 
 private:
     void createEntry(bool directory);
@@ -95,6 +109,8 @@ private:
     QAction *m_remove = nullptr;
     QAction *m_copyPath = nullptr;
     QAction *m_refresh = nullptr;
+    QAction *m_send = nullptr;
+    std::function<Location()> m_sendTarget;
     NamePrompt m_namePrompt;
     RemoveConfirmation m_removeConfirmation;
     Location m_revealTarget;

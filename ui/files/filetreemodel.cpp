@@ -3,10 +3,15 @@
 #include "core/util/check.h"
 #include "core/util/logging.h"
 
+#include <QDataStream>
 #include <QFileIconProvider>
+#include <QFontDatabase>
 #include <QHash>
+#include <QIODevice>
 #include <QLocale>
+#include <QMimeData>
 #include <QTimer>
+#include <QUrl>
 
 #include <algorithm>
 
@@ -100,11 +105,83 @@ FileTreeModel::FileTreeModel(QObject *parent)
     const QFileIconProvider icons;
     m_folderIcon = icons.icon(QAbstractFileIconProvider::Folder);
     m_fileIcon = icons.icon(QAbstractFileIconProvider::File);
+    m_fixedFont = QFontDatabase::systemFont(QFontDatabase::FixedFont);
 }
 
 FileTreeModel::~FileTreeModel()
 {
     clear();
+}
+
+QString FileTreeModel::locationsMimeType()
+{
+    return u"application/x-gpuwb-locations"_s;
+}
+
+QString FileTreeModel::permissionsText(quint32 permissions)
+{
+    if (permissions == 0)
+        return {};
+    QString text(9, u'-');
+    static const char letters[] = "rwxrwxrwx";
+    for (int i = 0; i < 9; ++i) {
+        if (permissions & (0400u >> i))
+            text[i] = QChar::fromLatin1(letters[i]);
+    }
+    // setuid, setgid and sticky replace the x of their triad, as ls shows them.
+    auto special = [&](quint32 bit, int pos, char withX, char withoutX) {
+        if (permissions & bit)
+            text[pos] = QChar::fromLatin1(text[pos] == u'x' ? withX : withoutX);
+    };
+    special(04000, 2, 's', 'S');
+    special(02000, 5, 's', 'S');
+    special(01000, 8, 't', 'T');
+    return text;
+}
+
+QMimeData *FileTreeModel::mimeDataFor(const QList<Location> &locations)
+{
+    auto *data = new QMimeData;
+    QByteArray encoded;
+    QDataStream out(&encoded, QIODevice::WriteOnly);
+    out << qint32(locations.size());
+    for (const Location &location : locations)
+        out << location.host() << location.path();
+    data->setData(locationsMimeType(), encoded);
+    QList<QUrl> urls;
+    for (const Location &location : locations) {
+        if (location.isLocal())
+            urls << QUrl::fromLocalFile(location.path());
+    }
+    if (!urls.isEmpty())
+        data->setUrls(urls);
+    return data;
+}
+
+QList<Location> FileTreeModel::locationsFrom(const QMimeData *data)
+{
+    QList<Location> result;
+    if (!data)
+        return result;
+    if (data->hasFormat(locationsMimeType())) {
+        QDataStream in(data->data(locationsMimeType()));
+        qint32 count = 0;
+        in >> count;
+        for (qint32 i = 0; i < count && in.status() == QDataStream::Ok; ++i) {
+            QString host;
+            QString path;
+            in >> host >> path;
+            if (in.status() != QDataStream::Ok || !path.startsWith(u'/'))
+                break;
+            result << (host.isEmpty() ? Location::local(path) : Location::remote(host, path));
+        }
+        return result;
+    }
+    for (const QUrl &url : data->urls()) {
+        if (url.isLocalFile() && url.toLocalFile().startsWith(u'/'))
+            result << Location::local(url.toLocalFile());
+    }
+    return result;
 }
 
 QString FileTreeModel::nameProblem(const QString &name)
@@ -275,7 +352,12 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
             return info.modified.isValid()
                        ? QLocale().toString(info.modified.toLocalTime(), QLocale::ShortFormat)
                        : QString();
+        case PermissionsColumn: return permissionsText(info.permissions);
         }
+        return {};
+    case Qt::FontRole:
+        if (index.column() == PermissionsColumn)
+            return m_fixedFont;
         return {};
     case Qt::EditRole:
         return index.column() == NameColumn ? QVariant(info.name) : QVariant();
@@ -312,19 +394,24 @@ QVariant FileTreeModel::headerData(int section, Qt::Orientation orientation, int
     case NameColumn: return tr("Name");
     case SizeColumn: return tr("Size");
     case ModifiedColumn: return tr("Modified");
+    case PermissionsColumn: return tr("Permissions");
     }
     return {};
 }
 
 Qt::ItemFlags FileTreeModel::flags(const QModelIndex &index) const
 {
-    if (!index.isValid() || index.model() != this)
+    if (!index.isValid())
+        return m_root ? Qt::ItemIsDropEnabled : Qt::NoItemFlags; // drops onto the root folder
+    if (index.model() != this)
         return Qt::NoItemFlags;
-    Qt::ItemFlags result = Qt::ItemIsEnabled | Qt::ItemIsSelectable;
+    Qt::ItemFlags result = Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsDragEnabled;
     if (index.column() == NameColumn)
         result |= Qt::ItemIsEditable;
     if (!nodeFor(index)->info.isDirectory)
         result |= Qt::ItemNeverHasChildren;
+    else
+        result |= Qt::ItemIsDropEnabled;
     return result;
 }
 
@@ -368,6 +455,75 @@ void FileTreeModel::fetchMore(const QModelIndex &parent)
 {
     if (canFetchMore(parent))
         startListing(nodeFor(parent));
+}
+
+QStringList FileTreeModel::mimeTypes() const
+{
+    return {locationsMimeType(), u"text/uri-list"_s};
+}
+
+QMimeData *FileTreeModel::mimeData(const QModelIndexList &indexes) const
+{
+    QList<Location> locations;
+    for (const QModelIndex &index : indexes) {
+        if (index.column() != NameColumn || index.model() != this)
+            continue;
+        const Location location = this->location(index);
+        if (location.isValid() && !locations.contains(location))
+            locations << location;
+    }
+    return locations.isEmpty() ? nullptr : mimeDataFor(locations);
+}
+
+Qt::DropActions FileTreeModel::supportedDragActions() const
+{
+    return Qt::CopyAction;
+}
+
+Qt::DropActions FileTreeModel::supportedDropActions() const
+{
+    return Qt::CopyAction;
+}
+
+Location FileTreeModel::dropTarget(int row, const QModelIndex &parent) const
+{
+    Q_UNUSED(row); // between rows of a folder still means into that folder
+    if (!m_root)
+        return {};
+    if (!parent.isValid())
+        return m_root->info.location;
+    const Node *node = nodeFor(parent);
+    if (!node)
+        return {};
+    return node->info.isDirectory ? node->info.location : node->info.location.parent();
+}
+
+bool FileTreeModel::canDropMimeData(const QMimeData *data, Qt::DropAction action, int row,
+                                    int column, const QModelIndex &parent) const
+{
+    Q_UNUSED(column);
+    if (action != Qt::CopyAction && action != Qt::MoveAction)
+        return false;
+    const Location target = dropTarget(row, parent);
+    if (!target.isValid())
+        return false;
+    const QList<Location> sources = locationsFrom(data);
+    if (sources.isEmpty())
+        return false;
+    // A transfer copies between this machine and one host; copies inside one side are not
+    // what a drop here means.
+    return std::all_of(sources.cbegin(), sources.cend(), [&](const Location &source) {
+        return source.host() != target.host() && (source.isLocal() || target.isLocal());
+    });
+}
+
+bool FileTreeModel::dropMimeData(const QMimeData *data, Qt::DropAction action, int row,
+                                 int column, const QModelIndex &parent)
+{
+    if (!canDropMimeData(data, action, row, column, parent))
+        return false;
+    emit transferRequested(locationsFrom(data), dropTarget(row, parent));
+    return true;
 }
 
 void FileTreeModel::startListing(Node *dir)
@@ -463,7 +619,8 @@ void FileTreeModel::applyListing(Node *dir, QList<FileInfo> entries)
         const FileInfo &fresh = entries[wanted.value(child->info.name)];
         FileInfo &info = child->info;
         if (info.size != fresh.size || info.modified != fresh.modified
-            || info.isSymlink != fresh.isSymlink || info.writable != fresh.writable) {
+            || info.isSymlink != fresh.isSymlink || info.writable != fresh.writable
+            || info.permissions != fresh.permissions) {
             info = fresh;
             const QModelIndex index = indexFor(child.get());
             emit dataChanged(index, index.siblingAtColumn(ColumnCount - 1));

@@ -3,6 +3,7 @@
 #include "core/fs/filesystem.h"
 
 #include <QAbstractItemModel>
+#include <QFont>
 #include <QIcon>
 #include <QPointer>
 #include <QSet>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+class QMimeData;
 class QTimer;
 
 namespace gpuwb {
@@ -25,7 +27,7 @@ class FileTreeModel : public QAbstractItemModel
 {
     Q_OBJECT
 public:
-    enum Column { NameColumn, SizeColumn, ModifiedColumn, ColumnCount };
+    enum Column { NameColumn, SizeColumn, ModifiedColumn, PermissionsColumn, ColumnCount };
     enum Role {
         LocationRole = Qt::UserRole + 1, // QVariant of gpuwb::Location
         IsDirectoryRole,
@@ -34,6 +36,15 @@ public:
 
     explicit FileTreeModel(QObject *parent = nullptr);
     ~FileTreeModel() override;
+
+    // The private drag-and-drop type: a list of Locations (host and path, exact bytes kept).
+    static QString locationsMimeType();
+    // "rwxr-x---" for the permission bits 0750; empty when `permissions` is 0 (unknown).
+    static QString permissionsText(quint32 permissions);
+    // What a drag carries: the Locations, and for local files also text/uri-list.
+    static QMimeData *mimeDataFor(const QList<Location> &locations);
+    // The Locations a drop carries (ours, or local files from text/uri-list); empty if none.
+    static QList<Location> locationsFrom(const QMimeData *data);
 
     // Why `name` cannot name a file ("", ".", "..", or with a "/"), for people; empty when
     // it can.
@@ -70,6 +81,20 @@ public:
     bool canFetchMore(const QModelIndex &parent) const override;
     void fetchMore(const QModelIndex &parent) override;
 
+    // Drag rows out; drop Locations from elsewhere (another host, or local files onto a
+    // remote tree) onto a folder row or the root: that asks for a copy (transferRequested),
+    // it moves nothing itself. Drops of Locations on the same host are refused.
+    QStringList mimeTypes() const override;
+    QMimeData *mimeData(const QModelIndexList &indexes) const override;
+    Qt::DropActions supportedDragActions() const override;
+    Qt::DropActions supportedDropActions() const override;
+    bool canDropMimeData(const QMimeData *data, Qt::DropAction action, int row, int column,
+                         const QModelIndex &parent) const override;
+    bool dropMimeData(const QMimeData *data, Qt::DropAction action, int row, int column,
+                      const QModelIndex &parent) override;
+    // The folder a drop at (row, parent) goes into: a folder row, a file's folder, the root.
+    Location dropTarget(int row, const QModelIndex &parent) const;
+
 signals:
     // A folder (or the root) has been listed, first time or again.
     void directoryLoaded(const gpuwb::Location &dir);
@@ -77,6 +102,9 @@ signals:
     void errorOccurred(const gpuwb::Error &error);
     // A rename started through setData() finished well.
     void renamed(const gpuwb::Location &from, const gpuwb::Location &to);
+    // Locations were dropped onto `targetDir` to be copied there.
+    void transferRequested(const QList<gpuwb::Location> &sources,
+                           const gpuwb::Location &targetDir);
 
 private:
     struct Node;
@@ -105,6 +133,7 @@ private:
     QMetaObject::Connection m_changedConnection;
     QIcon m_folderIcon;
     QIcon m_fileIcon;
+    QFont m_fixedFont;
 };
 
 } // namespace gpuwb
