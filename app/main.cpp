@@ -17,7 +17,7 @@ using namespace Qt::StringLiterals;
 static bool isSubcommand(const char *arg)
 {
     const QByteArray a(arg);
-    return a == "run" || a == "gpus";
+    return a == "run" || a == "gpus" || a == "ls" || a == "cp";
 }
 
 static int runGui(int argc, char **argv)
@@ -28,7 +28,9 @@ static int runGui(int argc, char **argv)
         u"GPU Workbench: edit a project, run it on a GPU, watch the GPUs.\n\n"
         "Subcommands (headless):\n"
         "  gpuwb run [--target local] DIR   run DIR's configuration, stream its output\n"
-        "  gpuwb gpus                       list the local NVIDIA GPUs with one sample"_s);
+        "  gpuwb gpus                       list the local NVIDIA GPUs with one sample\n"
+        "  gpuwb ls [-l] HOST:PATH          list a folder on an SSH host\n"
+        "  gpuwb cp [-r] SRC DST            copy to or from an SSH host (HOST:PATH)"_s);
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption screenshot(u"screenshot"_s,
