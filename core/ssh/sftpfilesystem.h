@@ -6,6 +6,7 @@
 #include <QPointer>
 
 class QTimer;
+struct sftp_session_struct;
 
 namespace gpuwb {
 
@@ -42,7 +43,17 @@ public:
     void unwatch(const Location &location) override;
 
 private:
+    void poll();
+    // Delivers an error and returns true when `location` is not on this file system's host.
+    template<typename T>
+    bool wrongHost(const Location &location, QObject *context,
+                   std::function<void(Result<T>)> &done);
+    template<typename T>
+    void post(QObject *context, std::function<Result<T>(sftp_session_struct *)> work,
+              std::function<void(Result<T>)> done);
+
     QPointer<SshConnection> m_connection;
+    bool m_pollInFlight = false;
     QTimer *m_pollTimer = nullptr;
     QHash<Location, int> m_watchCount;
     QHash<Location, QByteArray> m_lastSeen; // a digest of the last listing or stat

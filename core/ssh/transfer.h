@@ -15,6 +15,7 @@
 namespace gpuwb {
 
 class SshConnection;
+struct TransferRelay;
 
 struct TransferProgress
 {
@@ -69,7 +70,10 @@ signals:
     void finished(const gpuwb::Status &status); // exactly once after start()
 
 private:
+    void complete(const Status &status);
+
     QPointer<SshConnection> m_connection;
+    std::shared_ptr<TransferRelay> m_relay; // posts from the owner thread while we live
     Direction m_direction;
     Location m_source;
     Location m_destination;

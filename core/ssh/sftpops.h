@@ -1,0 +1,61 @@
+#pragma once
+
+#include "core/fs/filesystem.h"
+
+#include <QByteArray>
+#include <QList>
+
+struct sftp_session_struct;
+struct sftp_attributes_struct;
+
+namespace gpuwb::SftpOps {
+
+// The blocking SFTP operations behind SftpFileSystem (and `gpuwb ls/cp`), one function each.
+// They run only on a connection's owner thread, inside SshConnection::call or run work, with
+// the session's sftp handle. Paths reach libssh only as toRemoteBytes(location.path()), never
+// through a shell; errors carry the same codes as LocalFileOps ("not-found", "exists",
+// "permission-denied", "too-large", ...) plus "connection-lost" and "unsupported".
+
+using Sftp = sftp_session_struct *;
+
+struct Features
+{
+    bool posixRename = false; // posix-rename@openssh.com: rename replaces atomically
+    bool fsync = false;       // fsync@openssh.com
+    quint64 maxReadLength = 32768;
+    quint64 maxWriteLength = 32768;
+};
+// What the server supports, asked once per sftp session (cached on the owner thread).
+Features features(Sftp sftp);
+
+Result<QList<FileInfo>> readDirectory(Sftp sftp, const Location &dir);
+// lstat, then stat for a symlink (so a link to a folder is a folder); a dangling link is shown
+// as a link.
+Result<FileInfo> statPath(Sftp sftp, const Location &location);
+Result<QByteArray> readFile(Sftp sftp, const Location &file, qint64 maxBytes);
+// Writes a temporary file beside `file`, fsyncs it when the server can, gives it the
+// original's permissions (0644 for a new file) and renames it over the original.
+Status atomicWrite(Sftp sftp, const Location &file, const QByteArray &data);
+Status makeDirectory(Sftp sftp, const Location &dir);
+Status createFile(Sftp sftp, const Location &file);
+// Never replaces an existing target: fails with code "exists" instead.
+Status rename(Sftp sftp, const Location &from, const Location &to);
+// A file, a symlink (not what it points to), or a directory with everything in it.
+Status remove(Sftp sftp, const Location &location);
+// The remote user's home directory (where `ssh` lands): the server's idea of ".".
+Result<QString> homeDirectory(Sftp sftp, const QString &host);
+// Renames `temporary` over `target`, replacing it (atomically when the server has
+// posix-rename; otherwise by removing the target first).
+Status replace(Sftp sftp, const QByteArray &temporary, const QByteArray &target,
+               const Location &location);
+
+// A name for a temporary file beside `target`: hidden, recognisable, unlikely to collide.
+QByteArray temporaryPathBeside(const QByteArray &target);
+// The error for the last failed call on `sftp`: code from the SFTP status (or the lost
+// connection) and a message saying what happened and what to do.
+Error lastError(Sftp sftp, const QString &doing, const Location &location);
+// A FileInfo from SFTP attributes (size, mode, mtime, link flag) for `location`.
+FileInfo infoFromAttributes(Sftp sftp, const sftp_attributes_struct *attributes,
+                            const Location &location);
+
+} // namespace gpuwb::SftpOps
