@@ -5,9 +5,9 @@
 namespace gpuwb {
 
 // SecretStore over the system keychain (QtKeychain: Secret Service, KWallet, macOS Keychain).
-// Each call runs one QtKeychain job and waits for it in a local event loop on the calling
-// thread (a connection's owner thread), never writing a secret anywhere else. Thread-safe in
-// that each call makes its own job.
+// Each call runs one QtKeychain job on a long-lived keychain thread of this process (QtKeychain
+// binds its job queue to the thread of the first job) and blocks the calling thread (a
+// connection's owner thread) until it ends, never writing a secret anywhere else. Thread-safe.
 class KeychainSecretStore : public SecretStore
 {
 public:

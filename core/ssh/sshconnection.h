@@ -86,6 +86,9 @@ public:
 
     SshConnection(const QString &alias, Options options, QObject *parent = nullptr);
     // Closes the session, failing pending requests with code "closed", and joins the thread.
+    // While the prompter is inside a question it waits until the prompter returns (so a
+    // prompter must answer "no" when it shuts down, see DialogPrompter::shutdown); the answer
+    // is then dropped and nothing more is sent or asked.
     ~SshConnection() override;
 
     QString alias() const { return m_alias; }
@@ -94,7 +97,9 @@ public:
     QString stateMessage() const { return m_stateMessage; }
 
     void connectToHost();       // no-op while connecting or connected
-    void disconnectFromHost();  // fails pending requests with code "closed"; no reconnect
+    // Fails pending requests with code "closed"; no reconnect. Never blocks: while a question
+    // is up, the owner thread closes as soon as the prompter returns.
+    void disconnectFromHost();
 
     // Runs `work` once on the owner thread when connected (connecting first when need be) and
     // hands its result to `done` on context's thread, or not at all when context is gone. When

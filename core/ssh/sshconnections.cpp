@@ -13,6 +13,9 @@ SshConnections::~SshConnections()
     // File systems use their connections: they go first.
     qDeleteAll(m_fileSystems);
     m_fileSystems.clear();
+    // All owner threads close their sessions at once; each destructor then only joins.
+    for (SshConnection *c : std::as_const(m_connections))
+        c->disconnectFromHost();
     qDeleteAll(m_connections);
     m_connections.clear();
 }

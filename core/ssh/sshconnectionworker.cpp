@@ -235,7 +235,10 @@ void SshConnectionWorker::ownerAttemptConnect()
 
 bool SshConnectionWorker::ownerSessionDead() const
 {
-    return !m_session || (ssh_get_status(m_session) & (SSH_CLOSED | SSH_CLOSED_ERROR))
+    // A read or write error marks the session (status, alive flag or socket) whatever the
+    // step that met it returned; any of the three means the session is gone.
+    return !m_session || !ssh_is_connected(m_session)
+        || (ssh_get_status(m_session) & (SSH_CLOSED | SSH_CLOSED_ERROR))
         || ssh_get_fd(m_session) < 0;
 }
 

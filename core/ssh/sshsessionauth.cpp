@@ -26,8 +26,11 @@ struct AuthRun
     QString alias;
     QString user;
     QString target; // user@host:port
+    std::function<bool()> closing;
     QStringList tried;
     bool cancelled = false;
+    bool closed = false;   // the connection was closed while a question was up
+    bool timedOut = false; // the server stopped answering during login
 
     // Secrets known without asking: this connection's memory, then the keychain.
     QString known(const QString &key)
@@ -54,24 +57,48 @@ struct AuthRun
         if (secret.remember && secrets) {
             Status s = secrets->write(key, secret.text);
             if (!s)
-                qCWarning(lcSsh) << "not remembered:" << s.error().message;
+                qCWarning(lcSsh).noquote() << "The secret" << key << "was not remembered:"
+                                           << s.error().message;
         }
     }
     std::optional<SshSecret> ask(SshSecretRequest request)
     {
         if (!prompter)
             return std::nullopt;
+        if (closing()) {
+            closed = true;
+            return std::nullopt;
+        }
         request.host = alias;
         request.user = user;
         std::optional<SshSecret> answer = prompter->askSecret(request);
+        // Closed while the question was up: the answer is dropped and nothing more is sent.
+        if (closing()) {
+            closed = true;
+            return std::nullopt;
+        }
         if (!answer)
             cancelled = true;
         return answer;
     }
+    // An answer that libssh could not get in the connect timeout (blocking mode returns
+    // SSH_AUTH_AGAIN then): the login stops instead of asking again on a stuck session.
+    bool stuck(int rc)
+    {
+        if (rc == SSH_AUTH_AGAIN)
+            timedOut = true;
+        return timedOut;
+    }
+
     QSet<QString> m_skipKnown;
 };
 
-enum class Outcome { Success, Partial, Failed, Cancelled };
+enum class Outcome { Success, Partial, Failed, Cancelled, Closed, TimedOut };
+
+Outcome unansweredOutcome(const AuthRun &run)
+{
+    return run.closed ? Outcome::Closed : run.cancelled ? Outcome::Cancelled : Outcome::Failed;
+}
 
 Outcome tryKey(AuthRun &run, const QString &path)
 {
@@ -82,6 +109,8 @@ Outcome tryKey(AuthRun &run, const QString &path)
         // Ask for no passphrase of a key the server would not take anyway.
         const int rc = ssh_userauth_try_publickey(run.session, nullptr, pub);
         ssh_key_free(pub);
+        if (run.stuck(rc))
+            return Outcome::TimedOut;
         if (rc != SSH_AUTH_SUCCESS) {
             run.tried << u"key %1 (not accepted by the server)"_s.arg(path);
             return Outcome::Failed;
@@ -108,8 +137,8 @@ Outcome tryKey(AuthRun &run, const QString &path)
                 request.previousError = previous;
                 asked = run.ask(request);
                 if (!asked) {
-                    if (run.cancelled)
-                        return Outcome::Cancelled;
+                    if (run.cancelled || run.closed)
+                        return unansweredOutcome(run);
                     run.tried << u"key %1 (needs a passphrase)"_s.arg(path);
                     return Outcome::Failed;
                 }
@@ -136,6 +165,8 @@ Outcome tryKey(AuthRun &run, const QString &path)
     }
     const int rc = ssh_userauth_publickey(run.session, nullptr, key);
     ssh_key_free(key);
+    if (run.stuck(rc))
+        return Outcome::TimedOut;
     if (rc == SSH_AUTH_SUCCESS)
         return Outcome::Success;
     if (rc == SSH_AUTH_PARTIAL)
@@ -146,8 +177,12 @@ Outcome tryKey(AuthRun &run, const QString &path)
 
 Outcome tryKeyboardInteractive(AuthRun &run)
 {
+    // Answers that worked are held for reconnects, by prompt; never in the keychain.
+    const QString memPrefix = u"kbd/%1/"_s.arg(run.target);
+    int denied = 0;
     for (int attempt = 1; attempt <= kMaxTries; ++attempt) {
         int rc = ssh_userauth_kbdint(run.session, nullptr, nullptr);
+        QStringList used; // the memory keys answered in this round
         while (rc == SSH_AUTH_INFO) {
             const QString name = QString::fromUtf8(ssh_userauth_kbdint_getname(run.session));
             const QString instruction =
@@ -157,8 +192,8 @@ Outcome tryKeyboardInteractive(AuthRun &run)
                 char echo = 0;
                 const QString prompt = QString::fromUtf8(
                     ssh_userauth_kbdint_getprompt(run.session, unsigned(i), &echo));
-                const QString memKey = u"kbd/%1/%2"_s.arg(run.target, prompt);
-                QString answer = attempt == 1 ? run.known(memKey) : QString();
+                const QString memKey = memPrefix + prompt;
+                QString answer = denied == 0 ? run.memory.value(memKey) : QString();
                 if (answer.isEmpty()) {
                     SshSecretRequest request;
                     request.kind = SshSecretRequest::Kind::KeyboardInteractive;
@@ -167,36 +202,41 @@ Outcome tryKeyboardInteractive(AuthRun &run)
                     request.prompt = prompt;
                     request.echo = echo != 0;
                     request.attempt = attempt;
-                    if (attempt > 1)
+                    if (denied > 0)
                         request.previousError = u"Permission denied, please try again."_s;
                     std::optional<SshSecret> secret = run.ask(request);
-                    if (!secret)
-                        return run.cancelled ? Outcome::Cancelled : Outcome::Failed;
+                    if (!secret) {
+                        if (run.cancelled || run.closed)
+                            return unansweredOutcome(run);
+                        run.tried << u"keyboard-interactive (not answered)"_s;
+                        return Outcome::Failed;
+                    }
                     answer = secret->text;
                 }
                 run.memory.insert(memKey, answer);
+                used << memKey;
                 const QByteArray a = answer.toUtf8();
                 ssh_userauth_kbdint_setanswer(run.session, unsigned(i), a.constData());
             }
             rc = ssh_userauth_kbdint(run.session, nullptr, nullptr);
         }
+        if (run.stuck(rc))
+            return Outcome::TimedOut;
         if (rc == SSH_AUTH_SUCCESS)
             return Outcome::Success;
         if (rc == SSH_AUTH_PARTIAL)
             return Outcome::Partial;
         if (rc == SSH_AUTH_ERROR)
             break;
-        // Denied: what memory held was wrong too.
-        for (auto it = run.memory.begin(); it != run.memory.end();) {
-            if (it.key().startsWith(u"kbd/%1/"_s.arg(run.target)))
-                it = run.memory.erase(it);
-            else
-                ++it;
-        }
+        // Denied: what memory held (or what was typed) was wrong.
+        for (const QString &key : std::as_const(used))
+            run.memory.remove(key);
+        ++denied;
         if (!run.prompter)
             break;
     }
-    run.tried << u"keyboard-interactive (denied)"_s;
+    run.tried << (denied > 0 ? u"keyboard-interactive (%1 wrong answers)"_s.arg(denied)
+                             : u"keyboard-interactive (failed)"_s);
     return Outcome::Failed;
 }
 
@@ -220,14 +260,16 @@ Outcome tryPassword(AuthRun &run)
             request.previousError = previous;
             asked = run.ask(request);
             if (!asked) {
-                if (run.cancelled)
-                    return Outcome::Cancelled;
+                if (run.cancelled || run.closed)
+                    return unansweredOutcome(run);
                 break;
             }
             candidate = asked->text;
         }
         const QByteArray pass = candidate.toUtf8();
         const int rc = ssh_userauth_password(run.session, nullptr, pass.constData());
+        if (run.stuck(rc))
+            return Outcome::TimedOut;
         if (rc == SSH_AUTH_SUCCESS || rc == SSH_AUTH_PARTIAL) {
             if (asked)
                 run.remember(secretKey, *asked);
@@ -250,10 +292,18 @@ Outcome tryPassword(AuthRun &run)
 Status SshSessionOpener::authenticate(ssh_session session, SshPrompter *prompter)
 {
     AuthRun run{session, prompter, m_options.secrets.get(), m_memory, m_alias, m_user,
-                u"%1@%2:%3"_s.arg(m_user, m_hostName).arg(m_port), {}, false, {}};
+                u"%1@%2:%3"_s.arg(m_user, m_hostName).arg(m_port), m_closing, {}, false, false,
+                false, {}};
+    const Error timedOut{u"timeout"_s,
+                         u"%1 stopped answering while logging in (no reply within %2 s). Check "
+                         "that the server is not overloaded, or raise ConnectTimeout."_s
+                             .arg(m_alias)
+                             .arg(m_connectTimeout)};
     int rc = ssh_userauth_none(session, nullptr);
     if (rc == SSH_AUTH_SUCCESS)
         return {};
+    if (rc == SSH_AUTH_AGAIN)
+        return timedOut;
     if (rc == SSH_AUTH_ERROR)
         return Error{u"connection-lost"_s,
                      u"The connection to %1 broke during login: %2"_s.arg(
@@ -274,6 +324,8 @@ Status SshSessionOpener::authenticate(ssh_session session, SshPrompter *prompter
     qsizetype nextKey = 0;
     // Partial success (several methods required) starts the list of methods over.
     for (;;) {
+        if (m_closing())
+            return Error{u"closed"_s, u"The connection to %1 was closed."_s.arg(m_alias)};
         const int methods = ssh_userauth_list(session, nullptr);
         Outcome outcome = Outcome::Failed;
         if ((methods & SSH_AUTH_METHOD_PUBLICKEY) && !agentTried) {
@@ -282,6 +334,7 @@ Status SshSessionOpener::authenticate(ssh_session session, SshPrompter *prompter
                 rc = ssh_userauth_agent(session, nullptr);
                 outcome = rc == SSH_AUTH_SUCCESS   ? Outcome::Success
                           : rc == SSH_AUTH_PARTIAL ? Outcome::Partial
+                          : run.stuck(rc)          ? Outcome::TimedOut
                                                    : Outcome::Failed;
                 if (outcome == Outcome::Failed)
                     run.tried << u"ssh-agent (no key accepted)"_s;
@@ -307,6 +360,10 @@ Status SshSessionOpener::authenticate(ssh_session session, SshPrompter *prompter
         if (outcome == Outcome::Cancelled)
             return Error{u"cancelled"_s,
                          u"Logging in to %1 was cancelled."_s.arg(m_alias)};
+        if (outcome == Outcome::Closed)
+            return Error{u"closed"_s, u"The connection to %1 was closed."_s.arg(m_alias)};
+        if (outcome == Outcome::TimedOut)
+            return timedOut;
         if (outcome == Outcome::Partial) {
             agentTried = kbdTried = passwordTried = false;
             nextKey = 0;

@@ -214,11 +214,17 @@ Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
     const QByteArray dir = QFile::encodeName(paths.sshDir);
     const QByteArray known = QFile::encodeName(paths.knownHostsFile);
     long timeout = m_options.connectTimeoutSeconds;
-    ssh_options_set(session, SSH_OPTIONS_HOST, alias.constData());
+    // libssh takes only host-name characters here (no '_', '$', spaces...), while OpenSSH
+    // allows any alias: for the others our own reading of the config stands in below.
+    const bool aliasUsable =
+        ssh_options_set(session, SSH_OPTIONS_HOST, alias.constData()) == SSH_OK;
     ssh_options_set(session, SSH_OPTIONS_SSH_DIR, dir.constData());
     ssh_options_set(session, SSH_OPTIONS_KNOWNHOSTS, known.constData());
     ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout);
-    if (QFile::exists(paths.configFile)) {
+    if (!aliasUsable)
+        qCInfo(lcSsh) << "libssh refuses the alias" << m_alias
+                      << "as a host name; the config is read by us alone";
+    if (aliasUsable && QFile::exists(paths.configFile)) {
         const QByteArray file = QFile::encodeName(paths.configFile);
         if (ssh_options_parse_config(session, file.constData()) != SSH_OK)
             return Error{u"config-malformed"_s,
@@ -239,7 +245,11 @@ Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
         ssh_string_free_char(h);
         if (!hostSet && !settings.hostName.isEmpty()) {
             const QByteArray v = settings.hostName.toUtf8();
-            ssh_options_set(session, SSH_OPTIONS_HOST, v.constData());
+            if (ssh_options_set(session, SSH_OPTIONS_HOST, v.constData()) != SSH_OK)
+                return Error{u"bad-host-name"_s,
+                             u"The HostName \"%1\" of \"%2\" in %3 is not a valid host name. "
+                             "Correct it in that file."_s.arg(settings.hostName, m_alias,
+                                                             paths.configFile)};
         }
         char *u = nullptr;
         const bool userSet = ssh_options_get(session, SSH_OPTIONS_USER, &u) == SSH_OK && u;
@@ -256,6 +266,11 @@ Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
         }
     }
     QString proxyJump = settings.proxyJump;
+    if (!aliasUsable && !proxyJump.isEmpty()
+        && proxyJump.compare(u"none"_s, Qt::CaseInsensitive) != 0) {
+        const QByteArray j = proxyJump.toUtf8();
+        ssh_options_set(session, SSH_OPTIONS_PROXYJUMP, j.constData());
+    }
     m_identityFiles = settings.identityFiles;
     if (appHost) {
         const QByteArray h = appHost->hostName.toUtf8();
@@ -276,12 +291,20 @@ Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
     }
     m_connectTimeout = settings.connectTimeout > 0 ? settings.connectTimeout
                                                    : m_options.connectTimeoutSeconds;
+    timeout = m_connectTimeout; // also bounds each reply during login
+    ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout);
 
     char *value = nullptr;
     if (ssh_options_get(session, SSH_OPTIONS_HOST, &value) == SSH_OK) {
         m_hostName = QString::fromUtf8(value);
         ssh_string_free_char(value);
     }
+    if (m_hostName.isEmpty())
+        return Error{u"bad-host-name"_s,
+                     u"\"%1\" is not a host name that can be connected to (only letters, digits, "
+                     "'-' and '.' are), and %2 gives it no HostName. Add a Host block for it "
+                     "with \"HostName ADDRESS\", or use the address itself."_s.arg(
+                         m_alias, paths.configFile)};
     value = nullptr;
     if (ssh_options_get(session, SSH_OPTIONS_USER, &value) == SSH_OK) {
         m_user = QString::fromUtf8(value);
@@ -408,7 +431,11 @@ Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter
                          u"The host key of \"%1\" (%2, %3 key %4) is not in %5, and there is "
                          "no one to ask. Connect once interactively to check and accept "
                          "it."_s.arg(m_alias, name, keyType, fp, knownHosts)};
-        if (!prompter->acceptHostKey({name, keyType, fp}))
+        const bool accepted = prompter->acceptHostKey({name, keyType, fp});
+        // Closed while the question was up: nothing is written and nothing more is sent.
+        if (m_closing())
+            return Error{u"closed"_s, u"The connection to %1 was closed."_s.arg(m_alias)};
+        if (!accepted)
             return Error{u"host-key-unknown"_s,
                          u"The host key of \"%1\" (%2, %3 key %4) was not accepted, so the "
                          "connection was not made."_s.arg(m_alias, name, keyType, fp)};

@@ -10,6 +10,7 @@
 #include <QThread>
 
 #include <arpa/inet.h>
+#include <ftw.h>
 #include <cerrno>
 #include <csignal>
 #include <netinet/in.h>
@@ -279,6 +280,17 @@ bool ensureUser(QString *error)
     return true;
 }
 
+// Removes a tree by its bytes: tests leave names that are not valid UTF-8, which a QString
+// path (QDir::removeRecursively) cannot name.
+void removeTree(const QString &dir)
+{
+    const auto removeOne = [](const char *path, const struct stat *, int, struct FTW *) {
+        ::remove(path);
+        return 0;
+    };
+    ::nftw(QFile::encodeName(dir).constData(), removeOne, 32, FTW_DEPTH | FTW_PHYS);
+}
+
 } // namespace
 
 SshdServer::SshdServer() : SshdServer(Options{}) {}
@@ -289,7 +301,7 @@ SshdServer::~SshdServer()
 {
     stop();
     for (const QString &dir : std::as_const(m_scratchDirs))
-        QDir(dir).removeRecursively();
+        removeTree(dir);
 }
 
 QString SshdServer::clientHome() const

@@ -9,9 +9,12 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
+#include <QThread>
 
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
+
+#include <atomic>
 
 using namespace Qt::StringLiterals;
 using namespace gpuwb;
@@ -41,6 +44,28 @@ public:
     QList<SshHostKeyInfo> hostKeys;
     QList<SshSecretRequest> requests;
     QList<std::optional<SshSecret>> answers;
+};
+
+// Sits in askSecret, as a person at a dialog would, until the test has started closing and
+// about a second more, then answers with the right password; counts the questions.
+class SlowPrompter : public SshPrompter
+{
+public:
+    bool acceptHostKey(const SshHostKeyInfo &) override { return true; }
+    std::optional<SshSecret> askSecret(const SshSecretRequest &) override
+    {
+        ++asked;
+        inside = true;
+        for (int i = 0; i < 3000 && !release; ++i)
+            QThread::msleep(10);
+        QThread::msleep(1000);
+        release = false;
+        inside = false;
+        return SshSecret{test::SshdServer::password(), false};
+    }
+    std::atomic<int> asked = 0;
+    std::atomic<bool> inside = false;
+    std::atomic<bool> release = false;
 };
 
 // Runs `sleep 100` on a channel, reading in Wait steps until the channel ends.
@@ -73,7 +98,8 @@ private:
         return o;
     }
     template<typename T>
-    static Result<T> callAndWait(SshConnection &c, std::function<Result<T>(SshSessionContext &)> work)
+    static Result<T> callAndWait(SshConnection &c,
+                                 std::function<Result<T>(SshSessionContext &)> work)
     {
         std::optional<Result<T>> out;
         QObject context;
@@ -181,7 +207,8 @@ private slots:
         QVERIFY(probe.listen(QHostAddress(u"127.0.0.1"_s)));
         const int port = probe.serverPort();
         probe.close();
-        m_server->appendClientConfig(u"\nHost refused\n  HostName 127.0.0.1\n  Port %1\n"_s.arg(port));
+        m_server->appendClientConfig(
+            u"\nHost refused\n  HostName 127.0.0.1\n  Port %1\n"_s.arg(port));
         SshConnection c(u"refused"_s, options());
         Result<QString> who = whoami(c);
         QCOMPARE(who.error().code, u"refused"_s);
@@ -274,6 +301,124 @@ private slots:
         }
         QTRY_VERIFY_WITH_TIMEOUT(late.has_value(), 20'000);
         QCOMPARE(late->error().code, u"closed"_s);
+    }
+
+    // Closing while the prompter is inside a question: disconnectFromHost() returns at once,
+    // the destructor once the prompter returns; its answer is dropped and nothing is sent.
+    void closeWhilePrompting()
+    {
+        m_server->appendClientConfig(u"\nHost pwonly\n  HostName 127.0.0.1\n  Port %1\n  User %2\n"
+                                     "  IdentityFile %3/no-such-key\n"_s.arg(m_server->port())
+                                         .arg(test::SshdServer::userName(),
+                                              m_server->clientSshDir()));
+        auto slow = std::make_shared<SlowPrompter>();
+        auto o = options();
+        o.prompter = slow;
+        QObject context;
+        std::optional<Result<bool>> out;
+        {
+            SshConnection c(u"pwonly"_s, o);
+            c.call<bool>(
+                &context, [](SshSessionContext &) -> Result<bool> { return true; },
+                [&](Result<bool> r) { out = std::move(r); });
+            QTRY_VERIFY_WITH_TIMEOUT(slow->inside, 30'000);
+            slow->release = true;
+            c.disconnectFromHost(); // only posts the close
+            QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 30'000);
+            QCOMPARE(out->error().code, u"closed"_s);
+            QTRY_COMPARE_WITH_TIMEOUT(int(c.state()), int(SshState::Disconnected), 20'000);
+        }
+        QCOMPARE(slow->asked.load(), 1);
+
+        // The destructor while the question is up.
+        out.reset();
+        {
+            auto c = std::make_unique<SshConnection>(u"pwonly"_s, o);
+            c->call<bool>(
+                &context, [](SshSessionContext &) -> Result<bool> { return true; },
+                [&](Result<bool> r) { out = std::move(r); });
+            QTRY_VERIFY_WITH_TIMEOUT(slow->inside, 30'000);
+            slow->release = true;
+            c.reset();
+        }
+        QVERIFY(!slow->inside);
+        QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 20'000);
+        QCOMPARE(out->error().code, u"closed"_s);
+        QCOMPARE(slow->asked.load(), 2);
+        // The right password each time, never sent.
+        QTest::qWait(200);
+        QVERIFY(!m_server->log().contains(u"Accepted password"_s));
+    }
+
+    // A step that meets the read error and finishes with its own error: every other pending
+    // request still gets "connection-lost", and the connection reconnects.
+    void stepDoneAfterReadErrorStillFailsOthers()
+    {
+        SshConnection c(m_server->alias(), options());
+        QVERIFY(whoami(c).ok());
+        auto run = std::make_shared<SleepRun>();
+        std::optional<Result<int>> reader;
+        std::optional<Result<int>> waiter;
+        auto readError = std::make_shared<QString>();
+        QObject context;
+        c.run<int>(
+            &context,
+            [run, readError](SshSessionContext &ctx) {
+                if (!run->channel) {
+                    run->channel = ssh_channel_new(ctx.session());
+                    ssh_channel_open_session(run->channel);
+                    ssh_channel_request_exec(run->channel, "sleep 100");
+                    return SshStep::Wait;
+                }
+                char buf[64];
+                const int n = ssh_channel_read_nonblocking(run->channel, buf, sizeof buf, 0);
+                if (n == SSH_ERROR || ssh_channel_is_closed(run->channel)) {
+                    *readError = QString::fromUtf8(ssh_get_error(ctx.session()));
+                    return SshStep::Done;
+                }
+                return SshStep::Wait;
+            },
+            [readError]() -> Result<int> { return Error{u"read-failed"_s, *readError}; },
+            [&](Result<int> r) { reader = std::move(r); });
+        c.run<int>(
+            &context, [](SshSessionContext &) { return SshStep::Wait; },
+            [] { return Result<int>(1); }, [&](Result<int> r) { waiter = std::move(r); });
+        run.reset();
+        QTest::qWait(500);
+        QVERIFY(!reader && !waiter);
+        m_server->killSessions();
+        QTRY_VERIFY_WITH_TIMEOUT(reader.has_value() && waiter.has_value(), 30'000);
+        QVERIFY(!reader->ok());
+        // Its own error when the step met it first, else the connection's.
+        QVERIFY2(reader->error().code == u"read-failed"_s
+                     || reader->error().code == u"connection-lost"_s,
+                 qPrintable(reader->error().code));
+        QCOMPARE(waiter->error().code, u"connection-lost"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(int(c.state()), int(SshState::Connected), 60'000);
+        QVERIFY(whoami(c).ok());
+    }
+
+    // OpenSSH takes any alias; libssh only host-name characters. An alias with '_' or shell
+    // characters still connects through its HostName, and one without says what to add.
+    void aliasesLibsshRefuses()
+    {
+        const QString odd = u"gpu_box $(touch x);'\"`"_s;
+        m_server->appendClientConfig(u"\nHost gpu_box\n  HostName 127.0.0.1\n  Port %1\n  User %2\n"
+                                     "  IdentityFile %3\n"_s.arg(m_server->port())
+                                         .arg(test::SshdServer::userName(),
+                                              m_server->plainKeyPath()));
+        {
+            SshConnection c(u"gpu_box"_s, options());
+            Result<QString> who = whoami(c);
+            QVERIFY2(who.ok(), qPrintable(who.errorMessage()));
+            QCOMPARE(who.value(), test::SshdServer::userName());
+        }
+        SshConnection c(odd, options());
+        Result<QString> who = whoami(c);
+        QVERIFY(!who.ok());
+        QCOMPARE(who.error().code, u"bad-host-name"_s);
+        QVERIFY2(who.errorMessage().contains(u"HostName"_s), qPrintable(who.errorMessage()));
+        QVERIFY(!QFile::exists(u"x"_s));
     }
 
     void proxyJump()

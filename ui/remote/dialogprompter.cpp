@@ -207,6 +207,10 @@ bool DialogPrompter::acceptHostKey(const SshHostKeyInfo &key)
     });
 }
 
+// GCC 14 at -O2 warns that a moved std::optional<SshSecret> "may be used uninitialized" inside
+// std::function's plumbing: a known false positive for optionals of aggregates.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 std::optional<SshSecret> DialogPrompter::askSecret(const SshSecretRequest &request)
 {
     using Answer = std::optional<SshSecret>;
@@ -268,5 +272,7 @@ std::optional<SshSecret> DialogPrompter::askSecret(const SshSecretRequest &reque
         dialog->open();
     });
 }
+
+#pragma GCC diagnostic pop
 
 } // namespace gpuwb
