@@ -4,7 +4,7 @@
 // unknown host key through its dialog, and save a screenshot into the build folder.
 
 #include "core/ssh/sshconnections.h"
-#include "helpers/sshdserver.h"
+#include "helpers/sshtest.h"
 #include "ui/editor/codeeditor.h"
 #include "ui/editor/editortabs.h"
 #include "ui/files/filebrowser.h"
@@ -85,9 +85,7 @@ void TestRemote::initTestCase()
     QVERIFY(m_data.isValid());
     qputenv("GPUWB_DATA_DIR", (m_data.path() + u"/data"_s).toUtf8());
     m_server = std::make_unique<SshdServer>();
-    QString why;
-    if (!m_server->start(&why))
-        QSKIP(qPrintable(u"no sshd fixture: "_s + why));
+    GPUWB_START_SSHD(*m_server);
     qputenv("HOME", m_server->clientHome().toUtf8());
 }
 

@@ -1,7 +1,7 @@
 #include "core/ssh/remotepath.h"
 #include "core/ssh/sftpfilesystem.h"
 #include "core/ssh/sshconnection.h"
-#include "helpers/sshdserver.h"
+#include "helpers/sshtest.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -22,6 +22,7 @@
 
 using namespace Qt::StringLiterals;
 using namespace gpuwb;
+using gpuwb::test::writeOnDisk;
 using gpuwb::test::SshdServer;
 
 namespace {
@@ -42,33 +43,9 @@ Result<T> await(QObject *context, Start start)
 
 QByteArray onDisk(const QByteArray &path)
 {
-    QByteArray data;
-    const int fd = ::open(path.constData(), O_RDONLY);
-    if (fd < 0)
-        return "<missing>";
-    char buffer[65536];
-    ssize_t n;
-    while ((n = ::read(fd, buffer, sizeof buffer)) > 0)
-        data.append(buffer, n);
-    ::close(fd);
-    return data;
+    return test::readOnDisk(path);
 }
 
-bool writeOnDisk(const QByteArray &path, const QByteArray &data, mode_t mode, bool asTestUser)
-{
-    const int fd = ::open(path.constData(), O_WRONLY | O_CREAT | O_TRUNC, mode);
-    if (fd < 0)
-        return false;
-    const bool ok = ::write(fd, data.constData(), size_t(data.size())) == data.size();
-    ::close(fd);
-    ::chmod(path.constData(), mode);
-    if (asTestUser) {
-        const passwd *pw = ::getpwnam("gpuwbtest");
-        if (!pw || ::chown(path.constData(), pw->pw_uid, pw->pw_gid) != 0)
-            return false;
-    }
-    return ok;
-}
 
 QSet<QByteArray> namesOnDisk(const QByteArray &dir)
 {

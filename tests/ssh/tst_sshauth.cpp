@@ -1,7 +1,7 @@
 #include "core/ssh/keychainsecretstore.h"
 #include "core/ssh/sshconnection.h"
 #include "core/ssh/sshprompter.h"
-#include "helpers/sshdserver.h"
+#include "helpers/sshtest.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -152,9 +152,7 @@ private slots:
     {
         QStandardPaths::setTestModeEnabled(true);
         m_server = std::make_unique<test::SshdServer>();
-        QString error;
-        if (!m_server->start(&error))
-            QSKIP(qPrintable(u"no sshd: "_s + error));
+        GPUWB_START_SSHD(*m_server);
         qputenv("HOME", m_server->clientHome().toUtf8());
         qunsetenv("SSH_AUTH_SOCK");
         QFile known(SshPaths::defaults().knownHostsFile);

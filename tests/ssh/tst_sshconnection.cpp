@@ -1,6 +1,6 @@
 #include "core/ssh/sshconnection.h"
 #include "core/ssh/sshprompter.h"
-#include "helpers/sshdserver.h"
+#include "helpers/sshtest.h"
 
 #include <QDir>
 #include <QFile>
@@ -132,9 +132,7 @@ private slots:
     void init()
     {
         m_server = std::make_unique<test::SshdServer>();
-        QString error;
-        if (!m_server->start(&error))
-            QSKIP(qPrintable(u"no sshd: "_s + error));
+        GPUWB_START_SSHD(*m_server);
         qputenv("HOME", m_server->clientHome().toUtf8());
         m_prompter = std::make_shared<ScriptedPrompter>();
     }

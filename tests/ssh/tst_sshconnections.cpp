@@ -2,7 +2,7 @@
 #include "core/ssh/sftpfilesystem.h"
 #include "core/ssh/sshconnections.h"
 #include "core/ssh/sshprompter.h"
-#include "helpers/sshdserver.h"
+#include "helpers/sshtest.h"
 
 #include <QFile>
 #include <QSignalSpy>
@@ -56,9 +56,7 @@ private slots:
     void init()
     {
         m_server = std::make_unique<test::SshdServer>();
-        QString error;
-        if (!m_server->start(&error))
-            QSKIP(qPrintable(u"no sshd: "_s + error));
+        GPUWB_START_SSHD(*m_server);
         qputenv("HOME", m_server->clientHome().toUtf8());
         qunsetenv("SSH_AUTH_SOCK");
         QFile known(SshPaths::defaults().knownHostsFile);

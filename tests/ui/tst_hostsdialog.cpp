@@ -2,7 +2,7 @@
 // its "Test connection" against the real sshd fixture.
 
 #include "core/ssh/hoststore.h"
-#include "helpers/sshdserver.h"
+#include "helpers/sshtest.h"
 #include "ui/remote/hostsdialog.h"
 
 #include <QDir>
@@ -194,9 +194,7 @@ private slots:
     void testConnectionReportsBothOutcomes()
     {
         SshdServer server;
-        QString why;
-        if (!server.start(&why))
-            QSKIP(qPrintable(u"no sshd fixture: "_s + why));
+        GPUWB_START_SSHD(server);
         QFile known(server.clientSshDir() + u"/known_hosts"_s);
         QVERIFY(known.open(QIODevice::WriteOnly));
         known.write(server.knownHostsLine() + '\n');

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "helpers/sshdserver.h"
+
+#include <QByteArray>
+#include <QTest>
+
+#include <sys/types.h>
+#include <unistd.h>
+
+// Starts an SshdServer inside a Qt Test function. A fixture that fails to start fails the test:
+// only where it cannot work at all (not root, so no sshd for another user) is the test skipped.
+#define GPUWB_START_SSHD(server)                                                              \
+    do {                                                                                      \
+        QString gpuwbSshdWhy_;                                                                \
+        if (!(server).start(&gpuwbSshdWhy_)) {                                                \
+            if (::geteuid() != 0)                                                             \
+                QSKIP("the sshd fixture needs root (run through scripts/in-root)");           \
+            QFAIL(qPrintable(QStringLiteral("sshd fixture: ") + gpuwbSshdWhy_));             \
+        }                                                                                     \
+    } while (false)
+
+namespace gpuwb::test {
+
+// Points the code under test at the fixture's client side: HOME (so ~/.ssh is the fixture's),
+// no ssh-agent, and the server's host key already in known_hosts.
+bool useClientHome(const SshdServer &server);
+
+// Files on this machine by their bytes (names in tests need not be UTF-8).
+QByteArray readOnDisk(const QByteArray &path); // "<missing>" when it cannot be opened
+// Writes `data` with `mode`, owned by the test user when asTestUser.
+bool writeOnDisk(const QByteArray &path, const QByteArray &data, mode_t mode, bool asTestUser);
+
+} // namespace gpuwb::test
