@@ -6,6 +6,8 @@
 #include "core/ssh/sshconnections.h"
 #include "helpers/sshtest.h"
 #include "ui/editor/codeeditor.h"
+#include "ui/editor/editorbanner.h"
+#include "ui/editor/editordocument.h"
 #include "ui/editor/editortabs.h"
 #include "ui/files/filebrowser.h"
 #include "ui/files/filetreemodel.h"
@@ -150,6 +152,28 @@ void TestRemote::connectBrowseEditSaveAndUpload()
     QTRY_VERIFY_WITH_TIMEOUT(!window.editor()->hasUnsavedChanges(), LongWaitMs);
     QCOMPARE(readAll(remoteFile), "// remote edit\n" + original);
     struct stat st{};
+    QCOMPARE(::stat(QFile::encodeName(remoteFile).constData(), &st), 0);
+    QCOMPARE(st.st_mode & 07777, mode_t(0640));
+
+    // Someone else changes the file on the host while the user edits it: saving must not
+    // overwrite their change, must keep the user's edits, and must offer Reload / Keep mine.
+    EditorDocument *doc = window.editor()->currentDocument();
+    QVERIFY(doc);
+    QTest::keyClicks(editor, u"// mine"_s);
+    QVERIFY(doc->isModified());
+    const QByteArray theirs = "// theirs, written on the host meanwhile\n";
+    QVERIFY(writeAsTestUser(remoteFile, theirs, 0640));
+    QTest::keyClick(editor, Qt::Key_S, Qt::ControlModifier);
+    QTRY_VERIFY_WITH_TIMEOUT(doc->banner(u"diskChangedBanner"_s), LongWaitMs);
+    QCOMPARE(readAll(remoteFile), theirs);
+    QVERIFY(doc->isModified());
+    QVERIFY(editor->toPlainText().contains(u"// mine"_s));
+    // Keep mine, then save: now the user's text goes to the host, atomically, mode kept.
+    doc->banner(u"diskChangedBanner"_s)->findChild<QPushButton *>(u"keepMineButton"_s)->click();
+    QTest::keyClick(editor, Qt::Key_S, Qt::ControlModifier);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.editor()->hasUnsavedChanges(), LongWaitMs);
+    QCOMPARE(readAll(remoteFile), editor->toPlainText().toUtf8());
+    QVERIFY(readAll(remoteFile).contains("// mine"));
     QCOMPARE(::stat(QFile::encodeName(remoteFile).constData(), &st), 0);
     QCOMPARE(st.st_mode & 07777, mode_t(0640));
 
