@@ -115,6 +115,11 @@ void TestRemote::connectBrowseEditSaveAndUpload()
                               LongWaitMs);
     QVERIFY(remote->stateLabel()->text().startsWith(u"Connected"_s));
     QCOMPARE(remote->connectButton()->text(), u"Disconnect"_s);
+    // Each host in the list shows its own state too.
+    const int hostRow = remote->hostBox()->findData(alias);
+    QTRY_VERIFY(remote->hostBox()->itemData(hostRow, Qt::ToolTipRole).toString().startsWith(
+        u"Connected"_s));
+    QVERIFY(!remote->hostBox()->itemIcon(hostRow).isNull());
     QTRY_COMPARE_WITH_TIMEOUT(remote->browser()->root(),
                               Location::remote(alias, m_server->userHome()), LongWaitMs);
 

@@ -10,6 +10,8 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPainter>
+#include <QPixmap>
 #include <QPushButton>
 #include <QVBoxLayout>
 
@@ -29,6 +31,18 @@ QColor stateColor(SshState state)
     case SshState::Disconnected: break;
     }
     return QColor(0x80, 0x80, 0x80);
+}
+
+QIcon stateIcon(SshState state)
+{
+    QPixmap dot(12, 12);
+    dot.fill(Qt::transparent);
+    QPainter painter(&dot);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setPen(Qt::NoPen);
+    painter.setBrush(stateColor(state));
+    painter.drawEllipse(QRectF(1.5, 1.5, 9, 9));
+    return QIcon(dot);
 }
 
 QString stateName(SshState state)
@@ -97,6 +111,7 @@ RemotePanel::RemotePanel(HostStore *hosts, SshConnections *connections, QWidget 
     if (m_connections) {
         connect(m_connections, &SshConnections::stateChanged, this,
                 [this](const QString &alias) {
+                    showHostState(alias);
                     if (alias == currentAlias())
                         showState();
                 });
@@ -114,14 +129,34 @@ QString RemotePanel::currentAlias() const
 
 SshState RemotePanel::state() const
 {
-    if (!m_connections)
+    return stateOf(currentAlias());
+}
+
+SshState RemotePanel::stateOf(const QString &alias, QString *message) const
+{
+    if (!m_connections || alias.isEmpty())
         return SshState::Disconnected;
-    const QString alias = currentAlias();
     for (const SshConnection *connection : m_connections->connections()) {
-        if (connection->alias() == alias)
+        if (connection->alias() == alias) {
+            if (message)
+                *message = connection->stateMessage();
             return connection->state();
+        }
     }
     return SshState::Disconnected;
+}
+
+void RemotePanel::showHostState(const QString &alias)
+{
+    const int index = m_hostBox->findData(alias);
+    if (index < 0)
+        return;
+    QString message;
+    const SshState s = stateOf(alias, &message);
+    m_hostBox->setItemIcon(index, stateIcon(s));
+    m_hostBox->setItemData(index, message.isEmpty() ? stateName(s)
+                                                    : stateName(s) + u" — "_s + message,
+                           Qt::ToolTipRole);
 }
 
 SftpFileSystem *RemotePanel::fileSystem() const
@@ -148,6 +183,8 @@ void RemotePanel::reloadHosts()
     // A host opened by name that no list has (ssh would still resolve it) stays pickable.
     if (!keep.isEmpty() && m_hostBox->findData(keep) < 0)
         m_hostBox->addItem(keep, keep);
+    for (int i = 0; i < m_hostBox->count(); ++i)
+        showHostState(m_hostBox->itemData(i).toString());
     const int index = m_hostBox->findData(keep);
     m_hostBox->setCurrentIndex(index >= 0 ? index : 0);
     blocker.unblock();
@@ -203,6 +240,7 @@ void RemotePanel::openHost(const QString &alias)
     if (index < 0) {
         m_hostBox->addItem(alias, alias);
         index = m_hostBox->count() - 1;
+        showHostState(alias);
     }
     {
         QSignalBlocker blocker(m_hostBox);

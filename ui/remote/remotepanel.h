@@ -55,6 +55,9 @@ private:
     void reloadHosts();
     void onHostPicked();
     void showState();
+    // Every host in the combo box carries its own connection state (icon and tooltip).
+    void showHostState(const QString &alias);
+    SshState stateOf(const QString &alias, QString *message = nullptr) const;
     void openTypedPath();
     void setRoot(const QString &alias, const Location &root);
 
