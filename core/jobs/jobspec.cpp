@@ -1,5 +1,6 @@
 #include "core/jobs/jobspec.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -17,7 +18,10 @@ QByteArray JobSpec::toJson() const
                         {u"workingDirectory"_s, workingDirectory},
                         {u"projectDirectory"_s, projectDirectory},
                         {u"environment"_s, env},
-                        {u"target"_s, targetId}};
+                        {u"target"_s, targetId},
+                        {u"setup"_s, setup},
+                        {u"artifacts"_s, QJsonArray::fromStringList(artifacts)},
+                        {u"remoteDirectory"_s, remoteDirectory}};
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
@@ -30,6 +34,10 @@ JobSpec JobSpec::fromJson(const QByteArray &json)
     spec.workingDirectory = o.value(u"workingDirectory"_s).toString();
     spec.projectDirectory = o.value(u"projectDirectory"_s).toString();
     spec.targetId = o.value(u"target"_s).toString(QStringLiteral("local"));
+    spec.setup = o.value(u"setup"_s).toString();
+    for (const QJsonValue &glob : o.value(u"artifacts"_s).toArray())
+        spec.artifacts.append(glob.toString());
+    spec.remoteDirectory = o.value(u"remoteDirectory"_s).toString();
     const QJsonObject env = o.value(u"environment"_s).toObject();
     for (auto it = env.begin(); it != env.end(); ++it)
         spec.environment.insert(it.key(), it.value().toString());

@@ -3,6 +3,7 @@
 #include <QMap>
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 
 namespace gpuwb {
 
@@ -16,6 +17,13 @@ struct JobSpec
     QString projectDirectory; // the project the job belongs to (absolute, local)
     QMap<QString, QString> environment; // added to the inherited environment
     QString targetId = QStringLiteral("local");
+    // A line run before the command in the same shell, e.g. "source ~/venv/bin/activate".
+    QString setup;
+    // Glob patterns, relative to the working directory, of files worth keeping ("*.pt").
+    QStringList artifacts;
+    // For remote targets: the work folder the project is mirrored to, relative to the remote
+    // home or absolute; empty for the default ~/gpuwb/<project folder name>.
+    QString remoteDirectory;
 
     QByteArray toJson() const;
     static JobSpec fromJson(const QByteArray &json);

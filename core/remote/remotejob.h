@@ -1,0 +1,65 @@
+#pragma once
+
+#include "core/fs/location.h"
+#include "core/jobs/job.h"
+#include "core/jobs/jobhistory.h"
+
+#include <QPointer>
+#include <QStringList>
+
+namespace gpuwb {
+
+class SshConnection;
+
+// A job on an SSH host that outlives the connection, the app and the laptop's sleep.
+//
+// On the remote, each job has a folder ~/.gpuwb/jobs/<job id>/ holding:
+//   run.sh   the wrapper we write (over SFTP): cd to the working folder, export the
+//            environment, run the setup line, then the command, all output to `log`;
+//   log      stdout and stderr, appended as the job writes;
+//   pid      the process group id of the job (the wrapper is a group leader);
+//   status   written atomically when the job ends: "exit N" or "signal N".
+// The wrapper is started detached (its own session/process group, stdin from /dev/null, no
+// output on the channel) with nohup, so closing the SSH connection never touches it. Only sshd,
+// a POSIX shell and coreutils are assumed on the remote.
+//
+// Output is read from `log` by byte offset and appended to logPath() locally; after a lost
+// connection the job reconnects and resumes at the offset it has, so no byte is lost or
+// repeated. stop() sends TERM to the process group, then KILL after a grace period. A job
+// found running in the history when the app starts is re-attached with attach(): it resumes
+// reading at the size of the local log. Lives on the UI thread.
+class RemoteJob : public Job
+{
+    Q_OBJECT
+public:
+    RemoteJob(SshConnection *connection, QString id, JobSpec spec, QString logPath,
+              QObject *parent = nullptr);
+    ~RemoteJob() override;
+
+    // Re-attaches to a job an earlier session started (its record from the history); emits
+    // the output that the local log does not have yet, then goes on like a started job, or
+    // finishes at once with the recorded final status when the job ended meanwhile.
+    static RemoteJob *attach(SshConnection *connection, const JobRecord &record,
+                             QObject *parent = nullptr);
+
+    // The remote folder of a job, relative to the remote home: ".gpuwb/jobs/<id>".
+    static QString remoteJobDir(const QString &jobId);
+
+    void start() override; // sync (when spec.projectDirectory is set), then launch
+    void stop() override;
+
+    // Files matching the spec's artifact globs, listed when the job ends (below the working
+    // folder); empty before that.
+    QList<Location> artifacts() const { return m_artifacts; }
+
+signals:
+    // Sync progress before launch (bytes), for the job panel.
+    void syncProgress(qint64 bytesDone, qint64 bytesTotal);
+    void artifactsListed(const QList<gpuwb::Location> &artifacts);
+
+private:
+    QPointer<SshConnection> m_connection;
+    QList<Location> m_artifacts;
+};
+
+} // namespace gpuwb
