@@ -699,8 +699,10 @@ bool SftpTransferJob::commitFile(sftp_session sftp, const Item &item)
     if (m_upload) {
         ::close(m_localFd);
         m_localFd = -1;
-        if (SftpOps::features(sftp).fsync && sftp_fsync(m_remoteFile) < 0)
-            return failWith(SftpOps::lastError(sftp, u"writing"_s, shown));
+        // No fsync@openssh.com here: the server's sftp-server is single-threaded, so its fsync
+        // stalls the whole pipeline while the file's every dirty page goes to disk (about a
+        // sixth of the time of a 1 GiB copy). OpenSSH's sftp and scp do not sync either; the
+        // rename below still means nobody sees a partial file.
         const int closed = sftp_close(m_remoteFile);
         m_remoteFile = nullptr;
         if (closed < 0)
@@ -712,7 +714,10 @@ bool SftpTransferJob::commitFile(sftp_session sftp, const Item &item)
     } else {
         sftp_close(m_remoteFile);
         m_remoteFile = nullptr;
-        if (::fchmod(m_localFd, item.mode) != 0 || ::fsync(m_localFd) != 0)
+        // No fsync either, like OpenSSH's sftp and scp: the rename below keeps the old file
+        // whole if the copy is cut short; durability across a power cut is the kernel's
+        // (ext4 flushes a file renamed over another). Editor saves do sync.
+        if (::fchmod(m_localFd, item.mode) != 0)
             return failWith(LocalFileOps::errnoError(errno, u"writing"_s, shown));
         const int closed = ::close(m_localFd);
         m_localFd = -1;
