@@ -262,7 +262,8 @@ private slots:
             QCOMPARE(request.user, test::SshdServer::userName());
             QCOMPARE(request.previousError.isEmpty(), i == 0);
         }
-        QVERIFY(m_server->log().contains(u"Accepted keyboard-interactive"_s));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            m_server->log().contains(u"Accepted keyboard-interactive"_s), 10000);
 
         m_prompter->requests.clear();
         m_prompter->answers = {SshSecret{u"a"_s, false}, SshSecret{u"b"_s, false},
@@ -292,7 +293,7 @@ private slots:
         Result<bool> r = login(c);
         QVERIFY2(r.ok(), qPrintable(r.errorMessage()));
         QVERIFY(m_prompter->requests.isEmpty());
-        QVERIFY(m_server->log().contains(u"Accepted publickey"_s));
+        QTRY_VERIFY_WITH_TIMEOUT(m_server->log().contains(u"Accepted publickey"_s), 10000);
     }
 
     // Without the agent the passphrase is asked; "remember" without a keychain service still

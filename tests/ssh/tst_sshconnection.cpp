@@ -454,7 +454,7 @@ private slots:
         SshConnection c(u"behind"_s, options());
         Result<QString> who = whoami(c);
         QVERIFY2(who.ok(), qPrintable(who.errorMessage()));
-        QVERIFY(jump.log().contains(u"Accepted publickey"_s));
+        QTRY_VERIFY_WITH_TIMEOUT(jump.log().contains(u"Accepted publickey"_s), 10000);
     }
 };
 

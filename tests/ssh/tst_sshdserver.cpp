@@ -186,8 +186,9 @@ void TestSshdServer::keyLoginWithPlainKey()
     const SshRun r = runSsh(args, clientEnv(server));
     QVERIFY2(r.exitCode == 0, qPrintable(r.err + server.log()));
     QCOMPARE(r.out, SshdServer::userName() + u'\n');
-    QVERIFY(server.log().contains(u"Accepted publickey for gpuwbtest"_s));
-    QVERIFY(server.log().contains(fingerprintOf(server.plainKeyPath() + u".pub"_s)));
+    QTRY_VERIFY_WITH_TIMEOUT(server.log().contains(u"Accepted publickey for gpuwbtest"_s), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        server.log().contains(fingerprintOf(server.plainKeyPath() + u".pub"_s)), 10000);
 
     // The key OpenSSH recorded is the one the fixture describes.
     QFile kh(knownHosts);
@@ -232,7 +233,8 @@ void TestSshdServer::secretKeyThroughAgent()
     const SshRun r = runSsh(args, env);
     QVERIFY2(r.exitCode == 0, qPrintable(r.err + server.log()));
     QCOMPARE(r.out, SshdServer::userName() + u'\n');
-    QVERIFY(server.log().contains(fingerprintOf(server.secretKeyPath() + u".pub"_s)));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        server.log().contains(fingerprintOf(server.secretKeyPath() + u".pub"_s)), 10000);
 
     const qint64 agentPid = agent->pid();
     agent.reset(); // the destructor stops the agent
@@ -272,7 +274,7 @@ void TestSshdServer::passwordLogin()
     const SshRun r = runSsh(args, env);
     QVERIFY2(r.exitCode == 0, qPrintable(r.err + server.log()));
     QCOMPARE(r.out, SshdServer::userName() + u'\n');
-    QVERIFY(server.log().contains(u"Accepted password for gpuwbtest"_s));
+    QTRY_VERIFY_WITH_TIMEOUT(server.log().contains(u"Accepted password for gpuwbtest"_s), 10000);
 }
 
 void TestSshdServer::keyboardInteractiveLogin()
@@ -301,7 +303,8 @@ void TestSshdServer::keyboardInteractiveLogin()
     const SshRun r = runSsh(args, env);
     QVERIFY2(r.exitCode == 0, qPrintable(r.err + server.log()));
     QCOMPARE(r.out, SshdServer::userName() + u'\n');
-    QVERIFY(server.log().contains(u"Accepted keyboard-interactive/pam for gpuwbtest"_s));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        server.log().contains(u"Accepted keyboard-interactive/pam for gpuwbtest"_s), 10000);
 
     // Password authentication proper is off: the client gets no password method.
     QStringList pwArgs = args;
@@ -471,8 +474,8 @@ void TestSshdServer::proxyJumpThroughSecondServer()
                             clientEnv(jump));
     QVERIFY2(r.exitCode == 0, qPrintable(r.err + jump.log() + target.log()));
     QCOMPARE(r.out, u"via-jump\n"_s);
-    QVERIFY(jump.log().contains(u"Accepted publickey for gpuwbtest"_s));
-    QVERIFY(target.log().contains(u"Accepted publickey for gpuwbtest"_s));
+    QTRY_VERIFY_WITH_TIMEOUT(jump.log().contains(u"Accepted publickey for gpuwbtest"_s), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(target.log().contains(u"Accepted publickey for gpuwbtest"_s), 10000);
 }
 
 void TestSshdServer::remoteScratchDirBelongsToUser()
