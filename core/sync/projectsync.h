@@ -48,11 +48,16 @@ signals:
     void finished(const gpuwb::Status &status);
 
 private:
+    void startRun(const SyncPlan &plan);
+    void emitFinished(const Status &status);
+
     QPointer<SshConnection> m_connection;
     QString m_localRoot;
     Location m_remoteRoot;
     SyncOptions m_options;
     std::shared_ptr<std::atomic_bool> m_cancel = std::make_shared<std::atomic_bool>(false);
+    bool m_running = false;  // run() called and finished() not yet emitted
+    bool m_finished = false; // finished() emitted for the current run
 };
 
 } // namespace gpuwb

@@ -34,6 +34,15 @@ struct SyncPlan
     int unchangedFiles = 0;
     QList<LargeFolder> largeFolders; // top folders over the warning threshold, largest first
     bool useArchiveStream = false;   // many small files and tar on the remote: one stream
+
+    // Added by the sync engine (additive):
+    QString remoteRoot;         // the remote work folder as an absolute path ("~" resolved)
+    QStringList removeFirst;    // relative remote paths to remove before placing files: our
+                                // leftovers of an interrupted sync (staging folders, .part
+                                // files) and entries of the wrong type (a file where a folder
+                                // goes, or the other way round)
+    QList<Entry> folderEntries; // the folders of `directories`, with their modes
+    QStringList notes;          // what was skipped and why (symlinks to folders, sockets...)
 };
 
 struct SyncProgress

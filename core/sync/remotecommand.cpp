@@ -1,0 +1,55 @@
+#include "core/sync/remotecommand.h"
+
+#include <libssh/libssh.h>
+
+using namespace Qt::StringLiterals;
+
+namespace gpuwb {
+
+Result<RemoteCommand> RemoteCommand::run(ssh_session session, const QByteArray &command,
+                                         qsizetype maxBytes)
+{
+    ssh_channel channel = ssh_channel_new(session);
+    if (!channel)
+        return Error{u"io-error"_s, QString::fromUtf8(ssh_get_error(session))};
+    auto failed = [&](const QString &what) {
+        const Error e{ssh_is_connected(session) ? u"io-error"_s : u"connection-lost"_s,
+                      u"%1 on the host failed: %2. Try again; check the host's shell if it "
+                      "keeps failing."_s.arg(what, QString::fromUtf8(ssh_get_error(session)))};
+        ssh_channel_free(channel);
+        return e;
+    };
+    if (ssh_channel_open_session(channel) != SSH_OK)
+        return failed(u"Opening a channel"_s);
+    if (ssh_channel_request_exec(channel, command.constData()) != SSH_OK)
+        return failed(u"Running a command"_s);
+    RemoteCommand result;
+    QByteArray buffer(256 * 1024, Qt::Uninitialized);
+    char discard[4096];
+    for (;;) {
+        // Standard error is drained too, so a chatty command never stalls on a full window.
+        while (ssh_channel_poll(channel, 1) > 0) {
+            if (ssh_channel_read_nonblocking(channel, discard, sizeof discard, 1) <= 0)
+                break;
+        }
+        const int n = ssh_channel_read(channel, buffer.data(), uint32_t(buffer.size()), 0);
+        if (n < 0)
+            return failed(u"Reading a command's output"_s);
+        if (n == 0)
+            break;
+        if (result.output.size() < maxBytes)
+            result.output.append(buffer.constData(),
+                                 qMin<qsizetype>(n, maxBytes - result.output.size()));
+    }
+    uint32_t code = 0;
+    char *signal = nullptr;
+    int core = 0;
+    if (ssh_channel_get_exit_state(channel, &code, &signal, &core) == SSH_OK)
+        result.exitCode = signal ? 128 : int(code);
+    ssh_string_free_char(signal);
+    ssh_channel_close(channel);
+    ssh_channel_free(channel);
+    return result;
+}
+
+} // namespace gpuwb

@@ -1,0 +1,66 @@
+#include "core/sync/syncplanner.h"
+
+#include <QSet>
+
+#include <algorithm>
+
+namespace gpuwb {
+
+SyncPlan SyncPlanner::make(const LocalTree &local, const RemoteTree &remote,
+                           const SyncOptions &options, const QString &remoteRoot)
+{
+    SyncPlan plan;
+    plan.remoteRoot = remoteRoot;
+    plan.notes = local.notes;
+    plan.firstSync = !remote.rootExists || remote.items.isEmpty();
+    plan.removeFirst = remote.leftovers;
+
+    QSet<QString> localPaths;
+    localPaths.reserve(local.files.size() + local.directories.size());
+    for (const SyncPlan::Entry &dir : local.directories) {
+        localPaths.insert(dir.path);
+        const auto it = remote.items.constFind(dir.path);
+        if (it != remote.items.constEnd() && it->isDirectory)
+            continue;
+        if (it != remote.items.constEnd())
+            plan.removeFirst.append(dir.path); // a file where the folder goes
+        plan.directories.append(dir.path);
+        plan.folderEntries.append(dir);
+    }
+    for (const SyncPlan::Entry &file : local.files) {
+        localPaths.insert(file.path);
+        const auto it = remote.items.constFind(file.path);
+        if (it != remote.items.constEnd()) {
+            if (it->isDirectory) {
+                plan.removeFirst.append(file.path); // a folder where the file goes
+            } else if (it->size == file.size && it->mtime == file.mtime
+                       && it->mode == file.mode) {
+                ++plan.unchangedFiles;
+                continue;
+            }
+        }
+        plan.uploads.append(file);
+        plan.bytesToSend += file.size;
+    }
+    if (options.deleteExtraneous) {
+        QStringList extraneous;
+        for (auto it = remote.items.constBegin(); it != remote.items.constEnd(); ++it) {
+            if (!localPaths.contains(it.key()))
+                extraneous.append(it.key());
+        }
+        // Children before their folders: reverse order puts "a/b" before "a".
+        std::sort(extraneous.begin(), extraneous.end(), std::greater<>());
+        // A folder's content goes with the folder's removal of its content, but we still list
+        // it so that each deletion is one file or one (by then empty) folder.
+        plan.deletions = extraneous;
+    }
+    for (const SyncPlan::LargeFolder &folder : local.topFolders) {
+        if (folder.bytes > options.largeFolderBytes)
+            plan.largeFolders.append(folder);
+    }
+    std::sort(plan.largeFolders.begin(), plan.largeFolders.end(),
+              [](const auto &a, const auto &b) { return a.bytes > b.bytes; });
+    return plan;
+}
+
+} // namespace gpuwb
