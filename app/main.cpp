@@ -17,7 +17,7 @@ using namespace Qt::StringLiterals;
 static bool isSubcommand(const char *arg)
 {
     const QByteArray a(arg);
-    return a == "run" || a == "gpus" || a == "ls" || a == "cp";
+    return a == "run" || a == "gpus" || a == "ls" || a == "cp" || a == "attach" || a == "jobs";
 }
 
 static int runGui(int argc, char **argv)
@@ -27,7 +27,9 @@ static int runGui(int argc, char **argv)
     parser.setApplicationDescription(
         u"GPU Workbench: edit a project, run it on a GPU, watch the GPUs.\n\n"
         "Subcommands (headless):\n"
-        "  gpuwb run [--target local] DIR   run DIR's configuration, stream its output\n"
+        "  gpuwb run [--target HOST] DIR    run DIR's configuration, stream its output\n"
+        "  gpuwb attach JOBID               follow a remote job again\n"
+        "  gpuwb jobs                       list the job history\n"
         "  gpuwb gpus                       list the local NVIDIA GPUs with one sample\n"
         "  gpuwb ls [-l] HOST:PATH          list a folder on an SSH host\n"
         "  gpuwb cp [-r] SRC DST            copy to or from an SSH host (HOST:PATH)"_s);

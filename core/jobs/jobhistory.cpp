@@ -60,6 +60,11 @@ JobRecord recordFrom(const QSqlQuery &q)
     return r;
 }
 
+bool isLocalTarget(const QString &targetId)
+{
+    return targetId.isEmpty() || targetId == u"local"_s;
+}
+
 const QString SelectColumns =
     u"SELECT id, spec, state, started, finished, exit_code, log_path, message FROM jobs"_s;
 
@@ -132,17 +137,29 @@ Result<std::unique_ptr<JobHistory>> JobHistory::open(const QString &databasePath
         if (!db.commit())
             return sqlError(u"set up"_s, db.lastError(), databasePath);
     }
-    // Jobs an earlier session left running: the workbench ended under them.
-    q.prepare(u"UPDATE jobs SET state = :lost, message = :message "
-              "WHERE state IN (:pending, :running, :stopping)"_s);
-    q.bindValue(u":lost"_s, toString(JobState::Lost));
-    q.bindValue(u":message"_s, u"GPU Workbench ended while this job was running; how it ended "
-                               "is unknown. Its log holds the output up to then."_s);
+    // Local jobs an earlier session left running: the workbench ended under them. Remote jobs
+    // run detached on their hosts and stay Running until someone re-attaches to them.
+    QStringList lost;
+    q.setForwardOnly(true);
+    q.prepare(u"SELECT id, spec FROM jobs WHERE state IN (:pending, :running, :stopping)"_s);
     q.bindValue(u":pending"_s, toString(JobState::Pending));
     q.bindValue(u":running"_s, toString(JobState::Running));
     q.bindValue(u":stopping"_s, toString(JobState::Stopping));
     if (!q.exec())
-        return sqlError(u"updated"_s, q.lastError(), databasePath);
+        return sqlError(u"read"_s, q.lastError(), databasePath);
+    while (q.next())
+        if (isLocalTarget(JobSpec::fromJson(q.value(1).toByteArray()).targetId))
+            lost.append(q.value(0).toString());
+    q.finish();
+    for (const QString &id : std::as_const(lost)) {
+        q.prepare(u"UPDATE jobs SET state = :lost, message = :message WHERE id = :id"_s);
+        q.bindValue(u":lost"_s, toString(JobState::Lost));
+        q.bindValue(u":message"_s, u"GPU Workbench ended while this job was running; how it "
+                                   "ended is unknown. Its log holds the output up to then."_s);
+        q.bindValue(u":id"_s, id);
+        if (!q.exec())
+            return sqlError(u"updated"_s, q.lastError(), databasePath);
+    }
     return history;
 }
 
@@ -188,6 +205,25 @@ QList<JobRecord> JobHistory::recent(int limit) const
     q.setForwardOnly(true);
     q.prepare(SelectColumns + u" ORDER BY started DESC, id DESC LIMIT :limit"_s);
     q.bindValue(u":limit"_s, std::max(limit, 0));
+    if (!q.exec()) {
+        qCWarning(lcJobs) << "job history: reading failed:" << q.lastError().text();
+        return records;
+    }
+    while (q.next())
+        records.append(recordFrom(q));
+    return records;
+}
+
+QList<JobRecord> JobHistory::unfinished() const
+{
+    QList<JobRecord> records;
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    q.prepare(SelectColumns + u" WHERE state IN (:pending, :running, :stopping) "
+                              "ORDER BY started, id"_s);
+    q.bindValue(u":pending"_s, toString(JobState::Pending));
+    q.bindValue(u":running"_s, toString(JobState::Running));
+    q.bindValue(u":stopping"_s, toString(JobState::Stopping));
     if (!q.exec()) {
         qCWarning(lcJobs) << "job history: reading failed:" << q.lastError().text();
         return records;

@@ -34,7 +34,9 @@ struct JobRecord
 
 // The store of past and running jobs: one SQLite database (WAL, schema versioned with
 // PRAGMA user_version) through its own uniquely named connection. Used only from the thread
-// that opened it. Opening marks jobs an earlier session left running as Lost.
+// that opened it. Opening marks local jobs an earlier session left running as Lost; remote
+// jobs (another target) keep running on their hosts and stay Running, for
+// JobManager::reattach.
 class JobHistory
 {
 public:
@@ -51,6 +53,8 @@ public:
     // Newest first (by start time).
     QList<JobRecord> recent(int limit = 500) const;
     std::optional<JobRecord> find(const QString &id) const;
+    // Jobs recorded as Pending, Running or Stopping, oldest first.
+    QList<JobRecord> unfinished() const;
     QString databasePath() const { return m_path; }
 
 private:

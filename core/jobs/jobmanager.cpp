@@ -12,6 +12,17 @@ using namespace Qt::StringLiterals;
 
 namespace gpuwb {
 
+static QList<JobManager::Reattacher> &reattachers()
+{
+    static QList<JobManager::Reattacher> list;
+    return list;
+}
+
+void JobManager::registerReattacher(Reattacher reattacher)
+{
+    reattachers().append(std::move(reattacher));
+}
+
 JobManager::JobManager(JobHistory *history, QString logDirectory, QObject *parent)
     : QObject(parent), m_history(history), m_logDirectory(std::move(logDirectory))
 {}
@@ -23,7 +34,9 @@ JobManager::~JobManager()
     m_jobs.clear();
     for (Job *job : jobs) {
         disconnect(job, nullptr, this, nullptr);
-        const bool wasRunning = !isFinal(job->state());
+        // A remote job runs on detached: it stays Running, to be re-attached later.
+        const bool remote = job->spec().targetId != u"local"_s;
+        const bool wasRunning = !isFinal(job->state()) && !remote;
         const QString id = job->id();
         delete job; // ends its process tree
         if (wasRunning && m_history) {
@@ -116,6 +129,13 @@ Result<Job *> JobManager::start(const JobSpec &spec)
         if (Status s = m_history->add(r); !s)
             qCWarning(lcJobs) << "could not record job" << id << ":" << s.errorMessage();
     }
+    adopt(job);
+    job->start();
+    return job;
+}
+
+void JobManager::adopt(Job *job)
+{
     connect(job, &Job::stateChanged, this, [this, job](JobState state) {
         if (state == JobState::Stopping)
             record(job, nullptr);
@@ -125,8 +145,48 @@ Result<Job *> JobManager::start(const JobSpec &spec)
         emit jobFinished(job, result);
     });
     emit jobStarted(job);
-    job->start();
+}
+
+Result<Job *> JobManager::reattach(const QString &jobId)
+{
+    if (Job *existing = job(jobId))
+        return existing;
+    if (!m_history)
+        return Error{u"no-history"_s, u"There is no job history to find job %1 in."_s.arg(jobId)};
+    const std::optional<JobRecord> r = m_history->find(jobId);
+    if (!r)
+        return Error{u"unknown-job"_s, u"There is no job %1 in the history; `gpuwb jobs` lists "
+                                       "the jobs."_s.arg(jobId)};
+    Target *t = target(r->spec.targetId);
+    Job *job = nullptr;
+    for (const Reattacher &reattacher : reattachers()) {
+        if (t && !job)
+            job = reattacher(t, *r, this);
+    }
+    if (!job)
+        return Error{u"not-remote"_s,
+                     r->spec.targetId == u"local"_s
+                         ? u"Job %1 ran on this machine; only remote jobs can be re-attached."_s
+                               .arg(jobId)
+                         : u"The host of job %1 (%2) is not set up here."_s.arg(jobId,
+                                                                                r->spec.targetId)};
+    m_jobs.append(job);
+    adopt(job);
     return job;
+}
+
+QList<Job *> JobManager::reattach()
+{
+    QList<Job *> attached;
+    if (!m_history)
+        return attached;
+    for (const JobRecord &r : m_history->unfinished()) {
+        if (r.spec.targetId == u"local"_s || job(r.id) || !target(r.spec.targetId))
+            continue;
+        if (auto j = reattach(r.id))
+            attached.append(*j);
+    }
+    return attached;
 }
 
 void JobManager::record(Job *job, const JobResult *result)

@@ -6,14 +6,18 @@
 #include <QList>
 #include <QObject>
 
+#include <functional>
+
 namespace gpuwb {
 
 class JobHistory;
+struct JobRecord;
 class Target;
 
 // Starts jobs on targets and keeps this session's jobs. Owns the targets (as QObject
 // children) and the jobs it started; records every job in the history (which it does not
-// own) when it starts and again when it ends. Lives on the UI thread.
+// own) when it starts and again when it ends. Remote jobs outlive it: destroying the manager
+// stops following them and leaves them Running in the history. Lives on the UI thread.
 class JobManager : public QObject
 {
     Q_OBJECT
@@ -31,6 +35,22 @@ public:
     // job then ends with a FailedToStart result.
     Result<Job *> start(const JobSpec &spec);
 
+    // Re-attaches to the remote jobs an earlier session (or another gpuwb process) left
+    // Running or Stopping in the history, on targets registered here: each becomes a
+    // RemoteJob::attach over its target's connection, adopted like a started job (jobStarted,
+    // recorded when it ends). Jobs on unregistered targets stay as they are. Returns the jobs.
+    QList<Job *> reattach();
+    // The same for one job of the history; an Error when it is unknown, local, or its target
+    // is not registered. A job that already ended is adopted and finishes at once.
+    Result<Job *> reattach(const QString &jobId);
+
+    // How jobs of one kind of target are re-attached: a job for `record` on `target`, or null
+    // when the target is not of that kind. Each target area registers one at static
+    // initialisation (remote/ does for RemoteTarget), so that jobs/ does not depend on it.
+    using Reattacher = std::function<Job *(Target *target, const JobRecord &record,
+                                           QObject *parent)>;
+    static void registerReattacher(Reattacher reattacher);
+
     QList<Job *> jobs() const { return m_jobs; }
     Job *job(const QString &id) const;
     JobHistory *history() const { return m_history; }
@@ -43,6 +63,7 @@ signals:
 private:
     QString newJobId();
     void record(Job *job, const JobResult *result);
+    void adopt(Job *job);
 
     JobHistory *m_history;
     QString m_logDirectory;

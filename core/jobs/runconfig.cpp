@@ -18,7 +18,8 @@ namespace gpuwb::RunConfigIo {
 
 namespace {
 
-const QStringList TopLevelKeys{u"name"_s, u"command"_s, u"workdir"_s, u"target"_s};
+const QStringList TopLevelKeys{u"name"_s,  u"command"_s,   u"workdir"_s,   u"target"_s,
+                               u"setup"_s, u"artifacts"_s, u"remote_dir"_s};
 constexpr qint64 MaxConfigBytes = 1 << 20;
 
 Error lineError(int line, const QString &what)
@@ -169,6 +170,27 @@ QString quoted(const QString &value)
     return out + u'"';
 }
 
+QString artifactsText(const QStringList &globs)
+{
+    QStringList items;
+    for (const QString &g : globs)
+        items.append(quoted(g));
+    return u"["_s + items.join(u", "_s) + u"]"_s;
+}
+
+// The value text of each top-level key as serializeRunConfig writes it; empty for a default.
+QMap<QString, QString> topValues(const RunConfig &c)
+{
+    const auto text = [](const QString &v) { return v.isEmpty() ? QString() : quoted(v); };
+    return {{u"name"_s, text(c.name)},
+            {u"command"_s, text(c.command)},
+            {u"workdir"_s, c.workdir == u"."_s ? QString() : text(c.workdir)},
+            {u"target"_s, c.target == u"local"_s ? QString() : text(c.target)},
+            {u"setup"_s, text(c.setup)},
+            {u"artifacts"_s, c.artifacts.isEmpty() ? QString() : artifactsText(c.artifacts)},
+            {u"remote_dir"_s, text(c.remoteDir)}};
+}
+
 QString keyText(const QString &key)
 {
     const bool bare = !key.isEmpty() && std::all_of(key.begin(), key.end(), isBareKeyChar);
@@ -292,6 +314,50 @@ Result<RunConfig> parseRunConfig(const QByteArray &text)
             return lineError(lineNumber, u"expected = after %1; write %1 = \"...\""_s.arg(*key));
         r.advance();
         r.skipSpace();
+        if (!inEnv && *key == u"artifacts"_s) {
+            if (r.peek() != u'[')
+                return lineError(lineNumber, u"artifacts must be a list of quoted globs; write "
+                                             "artifacts = [\"outputs/*.png\", \"*.pt\"]"_s);
+            r.advance();
+            QStringList globs;
+            for (;;) {
+                r.skipSpace();
+                if (r.peek() == u']') {
+                    r.advance();
+                    break;
+                }
+                if (r.peek() != u'"' && r.peek() != u'\'') {
+                    return lineError(lineNumber,
+                                     r.atEnd() ? u"the list of artifacts has no closing ]; "
+                                                 "keep it on one line: artifacts = [\"*.pt\"]"_s
+                                               : u"each artifact must be a quoted glob, such "
+                                                 "as \"*.pt\""_s);
+                }
+                Result<QString> glob = r.readString();
+                if (!glob)
+                    return glob.error();
+                if (glob->trimmed().isEmpty())
+                    return lineError(lineNumber, u"an artifact glob is empty; remove it or "
+                                                 "write one such as \"*.pt\""_s);
+                globs.append(*glob);
+                r.skipSpace();
+                if (r.peek() == u',')
+                    r.advance();
+                else if (r.peek() != u']')
+                    return lineError(lineNumber, u"expected , or ] in the list of artifacts"_s);
+            }
+            r.skipSpace();
+            if (!r.atEndOrComment())
+                return lineError(lineNumber, u"unexpected text after the list of artifacts: "
+                                             "\"%1\"; put comments after a #"_s
+                                                 .arg(r.rest().trimmed()));
+            if (seenTop.contains(*key))
+                return lineError(lineNumber, u"artifacts is set twice (first on line %1); keep "
+                                             "one"_s.arg(seenTop.value(*key)));
+            seenTop.insert(*key, lineNumber);
+            config.artifacts = globs;
+            continue;
+        }
         if (r.peek() != u'"' && r.peek() != u'\'') {
             const QString found = r.rest().trimmed();
             return lineError(lineNumber,
@@ -326,7 +392,8 @@ Result<RunConfig> parseRunConfig(const QByteArray &text)
                 if (editDistance(*key, known) <= 2)
                     hint = u" (did you mean %1?)"_s.arg(known);
             return lineError(lineNumber, u"unknown setting \"%1\"%2; the settings are name, "
-                                         "command, workdir and target, and environment variables "
+                                         "command, workdir, target, setup, artifacts and remote_dir, "
+                                         "and environment variables "
                                          "go under [env]"_s.arg(*key, hint));
         }
         if (seenTop.contains(*key))
@@ -348,7 +415,15 @@ Result<RunConfig> parseRunConfig(const QByteArray &text)
         } else if (*key == u"target"_s) {
             if (value->isEmpty())
                 return lineError(lineNumber, u"target is empty; write target = \"local\""_s);
+            if (*value != u"local"_s && *value != u"auto"_s
+                && (!value->startsWith(u"ssh:"_s) || value->size() == 4))
+                return lineError(lineNumber, u"unknown target \"%1\"; write \"local\", "
+                                             "\"auto\" or \"ssh:<host alias>\""_s.arg(*value));
             config.target = *value;
+        } else if (*key == u"setup"_s) {
+            config.setup = *value;
+        } else if (*key == u"remote_dir"_s) {
+            config.remoteDir = *value;
         }
     }
     if (!seenTop.contains(u"command"_s)) {
@@ -371,6 +446,12 @@ QByteArray serializeRunConfig(const RunConfig &config)
         out += u"workdir = "_s + quoted(config.workdir) + u'\n';
     if (config.target != u"local"_s)
         out += u"target = "_s + quoted(config.target) + u'\n';
+    if (!config.setup.isEmpty())
+        out += u"setup = "_s + quoted(config.setup) + u'\n';
+    if (!config.artifacts.isEmpty())
+        out += u"artifacts = "_s + artifactsText(config.artifacts) + u'\n';
+    if (!config.remoteDir.isEmpty())
+        out += u"remote_dir = "_s + quoted(config.remoteDir) + u'\n';
     if (!config.env.isEmpty()) {
         out += u"\n[env]\n"_s;
         for (auto it = config.env.cbegin(); it != config.env.cend(); ++it)
@@ -395,14 +476,8 @@ QByteArray updateRunConfigText(const QByteArray &existing, const RunConfig &conf
     if (!parsed.ok())
         return serializeRunConfig(config);
     const RunConfig &was = parsed.value();
-    const QMap<QString, QString> oldTop{{u"name"_s, was.name},
-                                        {u"command"_s, was.command},
-                                        {u"workdir"_s, was.workdir == u"."_s ? QString() : was.workdir},
-                                        {u"target"_s, was.target == u"local"_s ? QString() : was.target}};
-    const QMap<QString, QString> top{{u"name"_s, config.name},
-                                     {u"command"_s, config.command},
-                                     {u"workdir"_s, config.workdir == u"."_s ? QString() : config.workdir},
-                                     {u"target"_s, config.target == u"local"_s ? QString() : config.target}};
+    const QMap<QString, QString> oldTop = topValues(was);
+    const QMap<QString, QString> top = topValues(config);
     QStringList lines = QString::fromUtf8(existing).split(u'\n');
     if (!lines.isEmpty() && lines.last().isEmpty())
         lines.removeLast();
@@ -437,7 +512,7 @@ QByteArray updateRunConfigText(const QByteArray &existing, const RunConfig &conf
             seenTop.insert(key);
             if (!top.value(key).isEmpty())
                 out << (oldTop.value(key) == top.value(key) ? line
-                                                            : key + u" = "_s + quoted(top.value(key)));
+                                                            : key + u" = "_s + top.value(key));
         } else {
             out << line;
         }
@@ -458,9 +533,9 @@ QByteArray updateRunConfigText(const QByteArray &existing, const RunConfig &conf
         }
     }
     QStringList newTop;
-    for (const QString &key : {u"name"_s, u"command"_s, u"workdir"_s, u"target"_s})
+    for (const QString &key : TopLevelKeys)
         if (!seenTop.contains(key) && !top.value(key).isEmpty())
-            newTop << key + u" = "_s + quoted(top.value(key));
+            newTop << key + u" = "_s + top.value(key);
     const qsizetype at = firstSection < 0 ? out.size() : firstSection;
     for (qsizetype i = 0; i < newTop.size(); ++i)
         out.insert(at + i, newTop.at(i));
@@ -548,7 +623,7 @@ Status saveRunConfig(const QString &projectDir, const RunConfig &config)
     return {};
 }
 
-JobSpec toJobSpec(const RunConfig &config, const QString &projectDir)
+JobSpec toJobSpec(const RunConfig &config, const QString &projectDir, const QString &autoTarget)
 {
     const QString root = QDir::cleanPath(QDir(projectDir).absolutePath());
     JobSpec spec;
@@ -559,6 +634,11 @@ JobSpec toJobSpec(const RunConfig &config, const QString &projectDir)
         QDir(root).absoluteFilePath(config.workdir.isEmpty() ? u"."_s : config.workdir));
     spec.environment = config.env;
     spec.targetId = config.target.isEmpty() ? u"local"_s : config.target;
+    if (spec.targetId == u"auto"_s)
+        spec.targetId = autoTarget.isEmpty() ? u"local"_s : autoTarget;
+    spec.setup = config.setup;
+    spec.artifacts = config.artifacts;
+    spec.remoteDirectory = config.remoteDir;
     return spec;
 }
 

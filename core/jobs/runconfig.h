@@ -6,6 +6,7 @@
 #include <QByteArray>
 #include <QMap>
 #include <QString>
+#include <QStringList>
 
 namespace gpuwb {
 
@@ -15,14 +16,21 @@ struct RunConfig
     QString name;
     QString command;
     QString workdir = QStringLiteral(".");
+    // "local", "ssh:<host alias>", or "auto": wherever the workbench's target selector
+    // points (the UI passes it to toJobSpec); headless `gpuwb run` without --target runs
+    // "auto" locally.
     QString target = QStringLiteral("local");
     QMap<QString, QString> env;
+    QString setup;         // a line run before the command in the same shell
+    QStringList artifacts; // globs relative to workdir, e.g. "outputs/*.png", "*.pt"
+    QString remoteDir;     // remote_dir: the remote work folder (default ~/gpuwb/<folder name>)
     QString origin; // "gpuwb.toml", or what detection found, e.g. "detected CMakeLists.txt"
     friend bool operator==(const RunConfig &, const RunConfig &) = default;
 };
 
 // Reading, writing and detecting run configurations. gpuwb.toml is a small TOML subset:
-// `key = "string"` or `key = 'literal'` lines, # comments, blank lines and one [env] table.
+// `key = "string"` or `key = 'literal'` lines, `artifacts = ["glob", ...]` (a one-line array of
+// strings), # comments, blank lines and one [env] table.
 // The file functions touch the disk: call them off the UI thread.
 namespace RunConfigIo {
 
@@ -38,7 +46,9 @@ QByteArray updateRunConfigText(const QByteArray &existing, const RunConfig &conf
 // main.py or train.py; otherwise an Error saying to create gpuwb.toml.
 Result<RunConfig> loadRunConfig(const QString &projectDir);
 Status saveRunConfig(const QString &projectDir, const RunConfig &config);
-JobSpec toJobSpec(const RunConfig &config, const QString &projectDir);
+// `autoTarget` is what target = "auto" means here (the UI's selected target).
+JobSpec toJobSpec(const RunConfig &config, const QString &projectDir,
+                  const QString &autoTarget = QStringLiteral("local"));
 
 } // namespace RunConfigIo
 

@@ -4,12 +4,21 @@
 #include "core/jobs/job.h"
 #include "core/jobs/jobhistory.h"
 
+#include <QDateTime>
 #include <QPointer>
 #include <QStringList>
 
+#include <functional>
+#include <memory>
+
+class QTimer;
+
 namespace gpuwb {
 
+class ProjectSync;
 class SshConnection;
+struct RemoteJobEnd;
+struct RemoteJobTail;
 
 // A job on an SSH host that outlives the connection, the app and the laptop's sleep.
 //
@@ -58,8 +67,40 @@ signals:
     void artifactsListed(const QList<gpuwb::Location> &artifacts);
 
 private:
+    struct Paths
+    {
+        QString home, jobDir, workDir;
+    };
+    void resolvePaths(std::function<void()> then);
+    void launch();
+    void startReader();
+    void onReaderEnd(const Result<RemoteJobEnd> &end);
+    void retryLater(std::function<void()> what);
+    void sendSignal(bool kill);
+    void systemLine(const QString &text);
+    void failToStart(const QString &message);
+    void finishFromStatus(const RemoteJobEnd &end);
+    void finish(JobResult result);
+    QString where() const;
+
     QPointer<SshConnection> m_connection;
     QList<Location> m_artifacts;
+    std::shared_ptr<RemoteJobTail> m_tail;
+    Paths m_paths;
+    ProjectSync *m_sync = nullptr;
+    QTimer *m_killTimer = nullptr;
+    QDateTime m_startedAt;
+    QList<OutputLine> m_pending; // the last unfinished line the reader reported
+    // A stopped job's end, held until what is left of its process group has been killed.
+    std::shared_ptr<RemoteJobEnd> m_endAfterKill;
+    int m_retryMs = 0;
+    int m_pidTries = 0;
+    bool m_startCalled = false;
+    bool m_launched = false;
+    bool m_stopRequested = false;
+    bool m_killSent = false;
+    bool m_outage = false;
+    bool m_done = false;
 };
 
 } // namespace gpuwb

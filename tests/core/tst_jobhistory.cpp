@@ -101,12 +101,20 @@ private slots:
     void runningJobsAreLostWhenReopened()
     {
         const QString path = dbPath();
+        const auto local = [](const QString &id, JobState state, qint64 ms) {
+            JobRecord r = hostileRecord(id, state, ms);
+            r.spec.targetId = u"local"_s;
+            return r;
+        };
         {
             auto opened = JobHistory::open(path);
             QVERIFY(opened.ok());
             JobHistory &h = *opened.value();
-            QVERIFY(h.add(hostileRecord(u"running"_s, JobState::Running, 1)).ok());
-            QVERIFY(h.add(hostileRecord(u"stopping"_s, JobState::Stopping, 2)).ok());
+            QVERIFY(h.add(local(u"running"_s, JobState::Running, 1)).ok());
+            QVERIFY(h.add(local(u"stopping"_s, JobState::Stopping, 2)).ok());
+            // Remote jobs run detached on their hosts: they stay Running for reattach.
+            QVERIFY(h.add(hostileRecord(u"remote"_s, JobState::Running, 5)).ok());
+            QVERIFY(h.add(hostileRecord(u"remote-stopping"_s, JobState::Stopping, 6)).ok());
             QVERIFY(h.add(hostileRecord(u"done"_s, JobState::Succeeded, 3)).ok());
             QVERIFY(h.add(hostileRecord(u"stopped"_s, JobState::Stopped, 4)).ok());
             // Still running while this session holds it.
@@ -121,7 +129,14 @@ private slots:
         QCOMPARE_STATE(h.find(u"done"_s)->state, JobState::Succeeded);
         QCOMPARE_STATE(h.find(u"stopped"_s)->state, JobState::Stopped);
         QCOMPARE(h.find(u"done"_s)->message, hostileRecord(u"done"_s, JobState::Succeeded, 3).message);
-        QCOMPARE(h.recent().size(), 4);
+        QCOMPARE(h.find(u"remote"_s), std::optional<JobRecord>(hostileRecord(u"remote"_s,
+                                                                         JobState::Running, 5)));
+        QCOMPARE_STATE(h.find(u"remote-stopping"_s)->state, JobState::Stopping);
+        QCOMPARE(h.recent().size(), 6);
+        const QList<JobRecord> unfinished = h.unfinished();
+        QCOMPARE(unfinished.size(), 2);
+        QCOMPARE(unfinished.at(0).id, u"remote"_s);
+        QCOMPARE(unfinished.at(1).id, u"remote-stopping"_s);
     }
 
     void twoHistoriesAtOnce()

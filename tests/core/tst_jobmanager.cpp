@@ -1,6 +1,7 @@
 #include "core/jobs/jobhistory.h"
 #include "core/jobs/jobmanager.h"
 #include "core/targets/localtarget.h"
+#include "core/targets/target.h"
 #include "core/util/shellquote.h"
 
 #include <QDir>
@@ -13,6 +14,41 @@ using namespace Qt::StringLiterals;
 using namespace gpuwb;
 
 #define QCOMPARE_STATE(actual, expected) QCOMPARE(toString(actual), toString(expected))
+
+namespace {
+
+// A target of another kind whose jobs end when told to: enough to see re-attached jobs adopted.
+class FakeJob : public Job
+{
+public:
+    using Job::Job;
+    void start() override {}
+    void stop() override {}
+    void end(int code)
+    {
+        JobResult r;
+        r.state = code == 0 ? JobState::Succeeded : JobState::Failed;
+        r.exitCode = code;
+        setState(r.state);
+        emit finished(r);
+    }
+};
+
+class FakeTarget : public Target
+{
+public:
+    using Target::Target;
+    QString id() const override { return u"fake:box"_s; }
+    QString displayName() const override { return u"fake"_s; }
+    FileSystem *fileSystem() const override { return nullptr; }
+    Job *createJob(const QString &id, const JobSpec &spec, const QString &log,
+                   QObject *parent) override
+    {
+        return new FakeJob(id, spec, log, parent);
+    }
+};
+
+} // namespace
 
 class TestJobManager : public QObject
 {
@@ -170,6 +206,45 @@ private slots:
         const auto rec = m_history->find(id);
         QCOMPARE_STATE(rec->state, JobState::Stopped);
         QVERIFY(rec->message.contains(u"quit"_s));
+    }
+
+    void reattachAdoptsJobsLeftRunning()
+    {
+        JobManager::registerReattacher([](Target *t, const JobRecord &r, QObject *parent) -> Job * {
+            if (t->id() != u"fake:box"_s)
+                return nullptr;
+            auto *job = new FakeJob(r.id, r.spec, r.logPath, parent);
+            return job;
+        });
+        JobRecord left;
+        left.id = u"20250101-000000-000-beef"_s;
+        left.spec = spec({u"exit"_s, u"0"_s});
+        left.spec.targetId = u"fake:box"_s;
+        left.state = JobState::Running;
+        left.started = QDateTime::currentDateTimeUtc();
+        QVERIFY(m_history->add(left).ok());
+        JobRecord local = left;
+        local.id = u"20250101-000000-000-0001"_s;
+        local.spec.targetId = u"local"_s;
+        QVERIFY(m_history->add(local).ok());
+
+        auto m = makeManager();
+        QCOMPARE(m->reattach(u"nope $(x)"_s).error().code, u"unknown-job"_s);
+        QCOMPARE(m->reattach(local.id).error().code, u"not-remote"_s);
+        // The target is not registered yet: nothing is attached, the record stays.
+        QVERIFY(m->reattach().isEmpty());
+        m->addTarget(new FakeTarget(nullptr));
+        QSignalSpy started(m.get(), &JobManager::jobStarted);
+        const QList<Job *> attached = m->reattach();
+        QCOMPARE(attached.size(), 1);
+        QCOMPARE(attached.first()->id(), left.id);
+        QCOMPARE(started.size(), 1);
+        QCOMPARE(m->job(left.id), attached.first());
+        QVERIFY(m->reattach().isEmpty()); // already followed
+        QCOMPARE(m->reattach(left.id).value(), attached.first());
+        static_cast<FakeJob *>(attached.first())->end(3);
+        QCOMPARE_STATE(m_history->find(left.id)->state, JobState::Failed);
+        QCOMPARE(m_history->find(left.id)->exitCode, 3);
     }
 
     void worksWithoutHistory()

@@ -128,6 +128,70 @@ private slots:
                                       << u"expected a setting"_s;
         QTest::newRow("empty workdir") << "command = \"x\"\nworkdir = ''\n"_ba << 2
                                        << u"workdir = \".\""_s;
+        QTest::newRow("artifacts not a list") << "command = \"x\"\nartifacts = \"*.pt\"\n"_ba
+                                              << 2 << u"list of quoted globs"_s;
+        QTest::newRow("artifacts unclosed") << "command = \"x\"\nartifacts = [\"*.pt\",\n"_ba
+                                            << 2 << u"no closing ]"_s;
+        QTest::newRow("artifacts bare item") << "command = \"x\"\nartifacts = [*.pt]\n"_ba
+                                             << 2 << u"quoted glob"_s;
+        QTest::newRow("artifacts no comma") << "command = \"x\"\nartifacts = ['a' 'b']\n"_ba
+                                            << 2 << u"expected , or ]"_s;
+        QTest::newRow("artifacts empty glob") << "command = \"x\"\nartifacts = ['']\n"_ba << 2
+                                              << u"empty"_s;
+        QTest::newRow("artifacts twice") << "command = \"x\"\nartifacts = []\nartifacts = []\n"_ba
+                                         << 3 << u"first on line 2"_s;
+        QTest::newRow("setup as list") << "command = \"x\"\nsetup = [\"a\"]\n"_ba << 2
+                                       << u"quoted string"_s;
+        QTest::newRow("unknown target") << "command = \"x\"\ntarget = \"gpu-box\"\n"_ba << 2
+                                        << u"ssh:<host alias>"_s;
+        QTest::newRow("ssh without alias") << "command = \"x\"\ntarget = \"ssh:\"\n"_ba << 2
+                                           << u"unknown target"_s;
+    }
+
+    void remoteSettingsParseAndMapToTheSpec()
+    {
+        const QByteArray text = "# remote\ncommand = \"python3 train.py\"\n"
+                                "setup = \"source ~/venv/bin/activate # it's fine\"\n"
+                                "artifacts = [\"outputs/*.png\", '*.pt', ] # kept\n"
+                                "remote_dir = \"work/my proj\"\ntarget = \"auto\"\n"_ba;
+        const auto r = parseRunConfig(text);
+        QVERIFY2(r.ok(), qPrintable(r.errorMessage()));
+        QCOMPARE(r->setup, u"source ~/venv/bin/activate # it's fine"_s);
+        QCOMPARE(r->artifacts, (QStringList{u"outputs/*.png"_s, u"*.pt"_s}));
+        QCOMPARE(r->remoteDir, u"work/my proj"_s);
+        QCOMPARE(r->target, u"auto"_s);
+        const JobSpec local = toJobSpec(*r, u"/tmp/p"_s);
+        QCOMPARE(local.targetId, u"local"_s); // "auto" with no selection runs here
+        const JobSpec spec = toJobSpec(*r, u"/tmp/p"_s, u"ssh:box"_s);
+        QCOMPARE(spec.targetId, u"ssh:box"_s);
+        QCOMPARE(spec.setup, r->setup);
+        QCOMPARE(spec.artifacts, r->artifacts);
+        QCOMPARE(spec.remoteDirectory, u"work/my proj"_s);
+
+        // Updating keeps comments and untouched lines; a changed list is rewritten.
+        RunConfig changed = *r;
+        changed.artifacts = {u"*.ckpt"_s, u"it's \"q\""_s};
+        changed.setup.clear();
+        const QByteArray updated = updateRunConfigText(text, changed);
+        QVERIFY2(updated.contains("# remote\n"), updated.constData());
+        QVERIFY(updated.contains("remote_dir = \"work/my proj\"\n"));
+        QVERIFY(!updated.contains("setup ="));
+        const auto again = parseRunConfig(updated);
+        QVERIFY2(again.ok(), qPrintable(again.errorMessage()));
+        QCOMPARE(again->artifacts, changed.artifacts);
+        QCOMPARE(again->setup, QString());
+        // Unchanged: the line stays byte for byte, comment included.
+        QVERIFY(updateRunConfigText(text, *r).contains("'*.pt', ] # kept\n"));
+        // New keys are added.
+        RunConfig plain;
+        plain.command = u"x"_s;
+        RunConfig more = plain;
+        more.setup = u"module load cuda"_s;
+        more.remoteDir = u"/scratch/x"_s;
+        const auto added = parseRunConfig(updateRunConfigText(serializeRunConfig(plain), more));
+        QVERIFY(added.ok());
+        QCOMPARE(added->setup, more.setup);
+        QCOMPARE(added->remoteDir, more.remoteDir);
     }
 
     void malformedFilesNameTheLine()
@@ -154,6 +218,9 @@ private slots:
         hostile.workdir = u"build dir/'x'"_s;
         hostile.target = u"ssh:gpu-box"_s;
         hostile.env = {{u"A"_s, u"= [env] #"_s}, {u"_B2"_s, QString()}, {u"C"_s, u"'\"\\"_s}};
+        hostile.setup = u"source '$(x)' \"a\" # c\nnext"_s;
+        hostile.artifacts = {u"out puts/*.png"_s, u"it's, [x]"_s, u"\"q\" ]"_s};
+        hostile.remoteDir = u"~/w d/'x'"_s;
         QTest::newRow("hostile") << hostile;
     }
 
