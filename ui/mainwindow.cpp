@@ -5,6 +5,8 @@
 #include "core/gpu/localgpusource.h"
 #include "core/jobs/jobhistory.h"
 #include "core/jobs/jobmanager.h"
+#include "core/remote/remotejob.h"
+#include "core/remote/remotetarget.h"
 #include "core/ssh/hoststore.h"
 #include "core/ssh/keychainsecretstore.h"
 #include "core/ssh/sftpfilesystem.h"
@@ -18,20 +20,27 @@
 #include "ui/files/filetreemodel.h"
 #include "ui/files/recentprojects.h"
 #include "ui/gpu/gpupanel.h"
+#include "ui/jobs/artifactsview.h"
+#include "ui/jobs/imageviewer.h"
 #include "ui/jobs/jobpanel.h"
+#include "ui/portforwarddialog.h"
 #include "ui/remote/dialogprompter.h"
 #include "ui/remote/hostsdialog.h"
 #include "ui/remote/remotepanel.h"
 #include "ui/remote/transfersview.h"
+#include "ui/targetselector.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDesktopServices>
 #include <QDir>
+#include <QFuture>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QImageReader>
 #include <QInputDialog>
 #include <QTreeView>
 #include <QLabel>
@@ -40,6 +49,8 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QToolBar>
+#include <QUrl>
+#include <QtConcurrent/QtConcurrentRun>
 
 using namespace Qt::StringLiterals;
 
@@ -110,6 +121,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
             [this](const QString &message) { statusBar()->showMessage(message, 8000); });
 
     createMenus();
+    createTargets();
 
     m_gpuStatus = new QLabel(tr("Looking for a local NVIDIA GPU…"), this);
     statusBar()->addPermanentWidget(m_gpuStatus);
@@ -136,6 +148,8 @@ MainWindow::~MainWindow()
         m_prompter->shutdown();
     m_sampler->stop();
     // Jobs outlive their panels' views otherwise; end them before the widgets go.
+    delete m_targetSelector;
+    m_targetSelector = nullptr;
     delete m_jobPanel;
     m_jobPanel = nullptr;
     m_jobs.reset();
@@ -315,6 +329,8 @@ void MainWindow::createMenus()
     remote->addAction(tr("&Hosts…"), this, &MainWindow::showHostsDialog);
     remote->addAction(tr("&Connect to Host…"), this, &MainWindow::askHostToConnect);
     remote->addAction(tr("Open Remote &Folder…"), this, &MainWindow::askRemoteFolder);
+    remote->addSeparator();
+    remote->addAction(tr("Forward &Port…"), this, [this] { showPortForward(); });
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget *dock : findChildren<QDockWidget *>())
@@ -337,9 +353,142 @@ void MainWindow::createMenus()
     bar->addSeparator();
     bar->addWidget(new QLabel(tr(" Target: "), bar));
     m_targetBox = new QComboBox(bar);
-    m_targetBox->addItem(tr("This machine (local)"), u"local"_s);
-    m_targetBox->setToolTip(tr("Where jobs run. Remote GPU hosts come with SSH support."));
+    m_targetBox->setObjectName(u"TargetBox"_s);
     bar->addWidget(m_targetBox);
+}
+
+void MainWindow::createTargets()
+{
+    m_targetSelector = new TargetSelector(m_targetBox, m_hosts, m_connections, m_jobs.get(), this);
+    connect(m_targetSelector, &TargetSelector::targetsChanged, m_jobPanel,
+            &JobPanel::refreshTargets);
+    m_jobPanel->setTargetResolver(
+        [this](const QString &, QString *why) { return m_targetSelector->resolve(why); });
+    // Hosts that running jobs of the history ran on get a target even when no longer listed,
+    // so that those jobs can re-attach.
+    QStringList running;
+    if (m_history)
+        for (const JobRecord &record : m_history->recent())
+            if (!isFinal(record.state) && !running.contains(record.spec.targetId))
+                running.append(record.spec.targetId);
+    m_targetSelector->registerTargets(running);
+    m_jobPanel->refreshTargets();
+
+    connect(m_jobs.get(), &JobManager::jobStarted, this, &MainWindow::watchJob);
+    connect(m_jobPanel, &JobPanel::artifactsDownloadRequested, this,
+            &MainWindow::downloadArtifacts);
+    connect(m_jobPanel, &JobPanel::artifactOpenRequested, this,
+            [this](const QString &, const Location &, const QString &localPath) {
+                openArtifact(localPath);
+            });
+    connect(m_jobPanel, &JobPanel::forwardPortRequested, this,
+            [this](const QString &, const QString &targetId) {
+                showPortForward(RemoteTarget::aliasFromId(targetId));
+            });
+    m_jobs->reattach(); // running remote jobs of the history come back (jobStarted)
+    for (Job *job : m_jobs->jobs())
+        watchJob(job);
+}
+
+void MainWindow::watchJob(Job *job)
+{
+    if (job->property("gpuwbWatched").toBool())
+        return;
+    job->setProperty("gpuwbWatched", true);
+    m_targetSelector->noteJobStarted(job->spec());
+    auto *remote = qobject_cast<RemoteJob *>(job);
+    if (!remote)
+        return;
+    const QString id = job->id();
+    connect(remote, &RemoteJob::syncProgress, m_jobPanel, [this, id](qint64 done, qint64 total) {
+        m_jobPanel->setSyncProgress(id, done, total);
+    });
+    connect(remote, &RemoteJob::artifactsListed, m_jobPanel,
+            [this, id](const QList<Location> &artifacts) {
+                m_jobPanel->setArtifacts(id, artifacts);
+            });
+    if (!remote->artifacts().isEmpty())
+        m_jobPanel->setArtifacts(id, remote->artifacts());
+}
+
+void MainWindow::downloadArtifacts(const QString &jobId, const QList<Location> &artifacts,
+                                   bool open)
+{
+    QString project = m_project.path();
+    if (Job *job = m_jobs->job(jobId); job && !job->spec().projectDirectory.isEmpty())
+        project = job->spec().projectDirectory;
+    if (project.isEmpty()) {
+        statusBar()->showMessage(tr("Open the job's project folder first: artifacts are "
+                                    "downloaded into it."),
+                                 10000);
+        return;
+    }
+    // The job id is ours (time-sortable, no '/'), but never trust a name into a path.
+    const QString safeId = QString(jobId).replace(u'/', u'_');
+    const QString folder = QDir(project).filePath(u"artifacts/"_s + safeId);
+    QtConcurrent::run([folder] { return QDir().mkpath(folder); })
+        .then(this, [this, folder, jobId, artifacts, open](bool made) {
+            if (!made) {
+                statusBar()->showMessage(
+                    tr("Cannot create %1: check that the project folder is writable.")
+                        .arg(folder),
+                    10000);
+                return;
+            }
+            for (const Location &artifact : artifacts) {
+                const QString local = QDir(folder).filePath(artifact.fileName());
+                auto transfer = m_transfers->enqueue(artifact, Location::local(local));
+                if (!transfer.ok()) {
+                    statusBar()->showMessage(transfer.errorMessage(), 10000);
+                    continue;
+                }
+                connect(*transfer, &Transfer::finished, this,
+                        [this, jobId, artifact, local, open](const Status &status) {
+                            if (!status.ok()) {
+                                statusBar()->showMessage(status.errorMessage(), 10000);
+                                return;
+                            }
+                            if (m_jobPanel)
+                                m_jobPanel->setArtifactDownloaded(jobId, artifact, local);
+                            if (open)
+                                openArtifact(local);
+                        });
+            }
+            if (auto *dock = findChild<QDockWidget *>(u"TransfersDock"_s); dock)
+                dock->show();
+        });
+}
+
+void MainWindow::openArtifact(const QString &localPath)
+{
+    const QString suffix = QFileInfo(localPath).suffix().toLower();
+    // SVG needs Qt's svg image plugin; without it the desktop's viewer shows it.
+    if (ArtifactsView::isImage(localPath)
+        && (suffix != u"svg"_s || QImageReader::supportedImageFormats().contains("svg"))) {
+        auto *viewer = new ImageViewer(this);
+        viewer->setAttribute(Qt::WA_DeleteOnClose);
+        viewer->openFile(localPath);
+        viewer->show();
+        return;
+    }
+    QDesktopServices::openUrl(QUrl::fromLocalFile(localPath));
+}
+
+void MainWindow::showPortForward(const QString &alias)
+{
+    QStringList aliases;
+    for (const SshHost &host : m_hosts->hosts())
+        aliases << host.alias;
+    QString chosen = alias;
+    if (chosen.isEmpty())
+        chosen = m_remote->currentAlias();
+    if (chosen.isEmpty()) {
+        QString why;
+        chosen = RemoteTarget::aliasFromId(m_targetSelector->resolve(&why));
+    }
+    auto *dialog = new PortForwardDialog(m_connections, aliases, chosen, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
 }
 
 void MainWindow::openProject(const QString &directory)
@@ -353,6 +502,7 @@ void MainWindow::openProject(const QString &directory)
     m_project = Location::local(dir);
     m_files->setRoot(m_fileSystem, m_project);
     m_jobPanel->setProject(dir);
+    m_targetSelector->setProject(dir);
     m_recent->add(dir);
     QSettings().setValue(u"project/last"_s, dir);
     updateTitle(m_editor->hasUnsavedChanges());
@@ -402,6 +552,7 @@ void MainWindow::onGpuSampled(const GpuSnapshot &snapshot)
     if (m_gpuStatusKnown)
         return;
     m_gpuStatusKnown = true;
+    m_targetSelector->setLocalGpu(!snapshot.gpus.isEmpty());
     if (snapshot.gpus.isEmpty()) {
         m_gpuStatus->setText(tr("No local NVIDIA GPU"));
         return;
@@ -414,6 +565,7 @@ void MainWindow::onGpuSampled(const GpuSnapshot &snapshot)
 void MainWindow::onGpuFailed(const Error &error)
 {
     m_gpuStatusKnown = true;
+    m_targetSelector->setLocalGpu(false);
     m_gpuStatus->setText(tr("No local NVIDIA GPU"));
     m_gpuStatus->setToolTip(error.message);
 }
@@ -428,9 +580,11 @@ void MainWindow::closeEvent(QCloseEvent *event)
 {
     // Ask about running jobs before any editor tab is closed, so that Cancel leaves
     // everything as it was.
+    // Jobs on hosts run on without the app (they re-attach at the next start): only this
+    // machine's jobs end with it.
     int running = 0;
     for (Job *job : m_jobs->jobs())
-        if (!isFinal(job->state()))
+        if (!isFinal(job->state()) && !qobject_cast<RemoteJob *>(job))
             ++running;
     if (running > 0) {
         const auto answer = QMessageBox::question(

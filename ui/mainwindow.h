@@ -22,6 +22,8 @@ class SshConnections;
 class TransferQueue;
 class TransfersView;
 class GpuPanel;
+class Job;
+class TargetSelector;
 class GpuSampler;
 class JobHistory;
 class JobManager;
@@ -58,6 +60,7 @@ public:
     HostStore *hostStore() const { return m_hosts; }
     SshConnections *connections() const { return m_connections; }
     TransferQueue *transferQueue() const { return m_transfers; }
+    TargetSelector *targetSelector() const { return m_targetSelector; }
 
     // Remote › Hosts…, Connect to Host…, Open Remote Folder…: non-modal dialogs.
     void showHostsDialog();
@@ -65,6 +68,13 @@ public:
     void askRemoteFolder();
     // Copies each of `sources` into `targetDir` through the transfer queue.
     void requestTransfers(const QList<Location> &sources, const Location &targetDir);
+    // Remote › Forward Port…: a window forwarding a local port to a port of `alias` (empty:
+    // the host of the remote pane or of the target).
+    void showPortForward(const QString &alias = {});
+    // A job's artifacts copied into <project>/artifacts/<job id>/; with `open`, each is shown
+    // once it is here.
+    void downloadArtifacts(const QString &jobId, const QList<Location> &artifacts, bool open);
+    void openArtifact(const QString &localPath);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -77,6 +87,8 @@ private:
     void onGpuSampled(const GpuSnapshot &snapshot);
     void onGpuFailed(const Error &error);
     void updateTitle(bool anyDirty);
+    void createTargets();
+    void watchJob(Job *job);
 
     LocalFileSystem *m_fileSystem = nullptr;
     std::unique_ptr<JobHistory> m_history;
@@ -89,6 +101,7 @@ private:
     JobPanel *m_jobPanel = nullptr;
     GpuPanel *m_gpuPanel = nullptr;
     QComboBox *m_targetBox = nullptr;
+    TargetSelector *m_targetSelector = nullptr;
     HostStore *m_hosts = nullptr;
     std::shared_ptr<DialogPrompter> m_prompter;
     SshConnections *m_connections = nullptr;

@@ -9,6 +9,7 @@ class QTcpServer;
 
 namespace gpuwb {
 
+class ForwardTunnel;
 class SshConnection;
 
 // Forwards a local port on 127.0.0.1 to a port on the remote host (as `ssh -L`), for
@@ -36,12 +37,15 @@ signals:
     void error(const QString &message);
 
 private:
+    void acceptPending();
+
     QPointer<SshConnection> m_connection;
     QTcpServer *m_server = nullptr;
     quint16 m_remotePort;
     quint16 m_localPort;
     QString m_remoteHost;
     int m_active = 0;
+    QList<ForwardTunnel *> m_tunnels; // children; one per accepted local connection
 };
 
 } // namespace gpuwb

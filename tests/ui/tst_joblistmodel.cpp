@@ -5,6 +5,7 @@
 #include "core/jobs/jobmanager.h"
 #include "core/targets/localtarget.h"
 #include "core/util/shellquote.h"
+#include "ui/jobs/jobfiltermodel.h"
 #include "ui/jobs/joblistmodel.h"
 
 #include <QAbstractItemModelTester>
@@ -111,6 +112,69 @@ private slots:
         QVERIFY(!model.data(model.index(2, 0), JobListModel::IsLiveRole).toBool());
         QVERIFY(model.jobAt(0) == nullptr);
         QCOMPARE(model.headerData(0, Qt::Horizontal, Qt::DisplayRole).toString(), u"Job"_s);
+    }
+
+    void targetRoleAndFilters()
+    {
+        // Two more history rows on hosts, one with a hostile alias.
+        JobRecord remote = record(u"r1"_s, u"on gpu"_s, JobState::Succeeded, 0, 5);
+        remote.spec.targetId = u"ssh:gpu1"_s;
+        QVERIFY(m_history->add(remote).ok());
+        JobRecord odd = record(u"r2"_s, u"odd host"_s, JobState::Running, -1, 4);
+        odd.spec.targetId = u"ssh:we'ird $(x)"_s;
+        QVERIFY(m_history->add(odd).ok());
+
+        JobListModel model(m_manager.get());
+        QAbstractItemModelTester tester(&model, Reporting::QtTest);
+        JobFilterModel filter;
+        QAbstractItemModelTester filterTester(&filter, Reporting::QtTest);
+        filter.setSourceModel(&model);
+        QCOMPARE(model.data(model.index(model.rowOf(u"r1"_s), 0), JobListModel::TargetIdRole)
+                     .toString(),
+                 u"ssh:gpu1"_s);
+        // An unregistered target shows as its id.
+        QCOMPARE(text(model, model.rowOf(u"r1"_s), JobListModel::TargetColumn), u"ssh:gpu1"_s);
+        QCOMPARE(model.targetIds(),
+                 (QStringList{u"ssh:we'ird $(x)"_s, u"ssh:gpu1"_s, u"local"_s}));
+        QCOMPARE(filter.rowCount(), 5);
+
+        auto ids = [&filter] {
+            QStringList out;
+            for (int row = 0; row < filter.rowCount(); ++row)
+                out << filter.index(row, 0).data(JobListModel::JobIdRole).toString();
+            return out;
+        };
+        filter.setTargetFilter(u"ssh:gpu1"_s);
+        QCOMPARE(ids(), QStringList{u"r1"_s});
+        filter.setTargetFilter(u"ssh:we'ird $(x)"_s);
+        QCOMPARE(ids(), QStringList{u"r2"_s});
+        filter.setTargetFilter(u"local"_s);
+        QCOMPARE(ids(), (QStringList{u"h3"_s, u"h2"_s, u"h1"_s}));
+        filter.setStateFilter(JobFilterModel::StateFilter::Failed); // failed and lost
+        QCOMPARE(ids(), (QStringList{u"h3"_s, u"h2"_s}));
+        filter.setTargetFilter({});
+        filter.setStateFilter(JobFilterModel::StateFilter::Active);
+        QCOMPARE(ids(), QStringList{u"r2"_s});
+        filter.setStateFilter(JobFilterModel::StateFilter::Succeeded);
+        QCOMPARE(ids(), (QStringList{u"r1"_s, u"h1"_s}));
+        filter.setStateFilter(JobFilterModel::StateFilter::Stopped);
+        QCOMPARE(filter.rowCount(), 0);
+        filter.setTargetFilter(u"ssh:nobody"_s);
+        filter.setStateFilter(JobFilterModel::StateFilter::All);
+        QCOMPARE(filter.rowCount(), 0);
+
+        // A live job moves between state filters as it runs and ends.
+        filter.setTargetFilter({});
+        filter.setStateFilter(JobFilterModel::StateFilter::Active);
+        auto started = m_manager->start(spec(u"live"_s, {u"sleep"_s, u"60000"_s}));
+        QVERIFY(started.ok());
+        const QString liveId = (*started)->id();
+        QTRY_VERIFY_WITH_TIMEOUT(ids().contains(liveId), 30'000);
+        filter.setStateFilter(JobFilterModel::StateFilter::Stopped);
+        QVERIFY(!ids().contains(liveId));
+        QTRY_VERIFY_WITH_TIMEOUT((*started)->state() == JobState::Running, 30'000);
+        (*started)->stop();
+        QTRY_VERIFY_WITH_TIMEOUT(ids().contains(liveId), 30'000);
     }
 
     void liveJobsWithoutResets()

@@ -7,11 +7,20 @@
 #include "core/jobs/runconfig.h"
 #include "core/targets/localtarget.h"
 #include "core/util/shellquote.h"
+#include "ui/jobs/artifactsview.h"
+#include "ui/jobs/imageviewer.h"
+#include "ui/jobs/jobfiltermodel.h"
 #include "ui/jobs/joblistmodel.h"
 #include "ui/jobs/jobpanel.h"
 #include "ui/jobs/outputview.h"
 
 #include <QAction>
+#include <QComboBox>
+#include <QImage>
+#include <QLabel>
+#include <QListWidget>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QLineEdit>
@@ -102,6 +111,181 @@ private slots:
         panel.setProject(m_dir.path());
         QVERIFY(panel.runAction()->isEnabled());
         QVERIFY(panel.message().isEmpty());
+    }
+
+    void targetResolverChoosesWhereRunRuns()
+    {
+        RunConfig config;
+        config.command = childprog({u"lines"_s, u"3"_s});
+        config.target = u"auto"_s;
+        const QString dir = project(config);
+        JobPanel panel(m_manager.get());
+        panel.setProject(dir);
+        QStringList asked;
+        // Nowhere to run: the resolver's reason is shown, nothing starts.
+        panel.setTargetResolver([&asked](const QString &configured, QString *why) {
+            asked << configured;
+            *why = u"No host for \"auto\": add one in Remote \u203a Hosts."_s;
+            return QString();
+        });
+        QSignalSpy failed(&panel, &JobPanel::runFailed);
+        panel.run();
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 30'000);
+        QCOMPARE(asked, QStringList{u"auto"_s});
+        QVERIFY(panel.message().contains(u"Remote \u203a Hosts"_s));
+        QVERIFY(m_manager->jobs().isEmpty());
+        // Resolved to this machine: the job runs there.
+        panel.setTargetResolver([](const QString &, QString *) { return u"local"_s; });
+        QSignalSpy started(m_manager.get(), &JobManager::jobStarted);
+        panel.run();
+        QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, 30'000);
+        QCOMPARE(m_manager->jobs().first()->spec().targetId, u"local"_s);
+        QTRY_VERIFY_WITH_TIMEOUT(m_manager->jobs().first()->state() == JobState::Succeeded,
+                                 30'000);
+    }
+
+    void filtersOverTheList()
+    {
+        JobRecord remote;
+        remote.id = u"r1"_s;
+        remote.spec.name = u"remote one"_s;
+        remote.spec.targetId = u"ssh:gpu1"_s;
+        remote.state = JobState::Failed;
+        remote.started = QDateTime::currentDateTimeUtc().addSecs(-60);
+        QVERIFY(m_history->add(remote).ok());
+        JobRecord local = remote;
+        local.id = u"l1"_s;
+        local.spec.targetId = u"local"_s;
+        local.state = JobState::Succeeded;
+        local.started = remote.started.addSecs(-10);
+        QVERIFY(m_history->add(local).ok());
+
+        JobPanel panel(m_manager.get());
+        QAbstractItemModel *shown = panel.jobList()->model();
+        QCOMPARE(shown, static_cast<QAbstractItemModel *>(panel.filterModel()));
+        QCOMPARE(shown->rowCount(), 2);
+        QComboBox *targets = panel.targetFilterBox();
+        QCOMPARE(targets->itemData(0).toString(), QString());
+        QVERIFY(targets->findData(u"local"_s) > 0);
+        const int gpu = targets->findData(u"ssh:gpu1"_s);
+        QVERIFY(gpu > 0);
+        targets->setCurrentIndex(gpu);
+        emit targets->activated(gpu);
+        QCOMPARE(shown->rowCount(), 1);
+        QCOMPARE(shown->index(0, 0).data(JobListModel::JobIdRole).toString(), u"r1"_s);
+        // Forward Port… is offered for a job on a host, not for a local one.
+        panel.selectJob(u"r1"_s);
+        QCOMPARE(panel.currentJobId(), u"r1"_s);
+        QVERIFY(panel.forwardPortAction()->isEnabled());
+        QSignalSpy forward(&panel, &JobPanel::forwardPortRequested);
+        panel.forwardPortAction()->trigger();
+        QCOMPARE(forward.count(), 1);
+        QCOMPARE(forward.first().at(1).toString(), u"ssh:gpu1"_s);
+
+        QComboBox *states = panel.stateFilterBox();
+        const int succeeded = states->findData(int(JobFilterModel::StateFilter::Succeeded));
+        states->setCurrentIndex(succeeded);
+        emit states->activated(succeeded);
+        QCOMPARE(shown->rowCount(), 0);
+        // Selecting a job the filters hide shows everything again.
+        panel.selectJob(u"l1"_s);
+        QCOMPARE(shown->rowCount(), 2);
+        QCOMPARE(panel.currentJobId(), u"l1"_s);
+        QVERIFY(!panel.forwardPortAction()->isEnabled());
+        QCOMPARE(targets->currentIndex(), 0);
+    }
+
+    void syncProgressAndArtifacts()
+    {
+        RunConfig config;
+        config.command = childprog({u"lines"_s, u"2"_s});
+        const QString dir = project(config);
+        JobPanel panel(m_manager.get());
+        panel.resize(900, 500);
+        panel.setProject(dir);
+        panel.show();
+        QSignalSpy started(m_manager.get(), &JobManager::jobStarted);
+        panel.run();
+        QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, 30'000);
+        const QString id = panel.currentJobId();
+        QVERIFY(!id.isEmpty());
+
+        panel.setSyncProgress(id, 512 * 1024, 2048 * 1024);
+        QVERIFY(panel.isSyncing(id));
+        QVERIFY(panel.syncBar()->isVisible());
+        QVERIFY(panel.syncBar()->text().contains(u"512"_s));
+        panel.setSyncProgress(id, 2048 * 1024, 2048 * 1024);
+        QVERIFY(!panel.isSyncing(id));
+        QVERIFY(!panel.syncBar()->isVisible());
+
+        QVERIFY(!panel.artifactsView()->isVisible());
+        const QList<Location> artifacts{Location::remote(u"gpu1"_s, u"/w/out/plot.png"_s),
+                                        Location::remote(u"gpu1"_s, u"/w/it's $(x).pt"_s)};
+        panel.setArtifacts(id, artifacts);
+        ArtifactsView *view = panel.artifactsView();
+        QVERIFY(view->isVisible());
+        QCOMPARE(view->list()->count(), 2);
+        QCOMPARE(view->list()->item(1)->text(), u"it's $(x).pt"_s);
+        QSignalSpy download(&panel, &JobPanel::artifactsDownloadRequested);
+        QSignalSpy open(&panel, &JobPanel::artifactOpenRequested);
+        view->downloadButton()->click(); // nothing selected: all of them
+        QCOMPARE(download.count(), 1);
+        QCOMPARE(download.first().at(0).toString(), id);
+        QCOMPARE(download.first().at(1).value<QList<Location>>(), artifacts);
+        QVERIFY(!download.first().at(2).toBool());
+        // Open on a file not here yet downloads it, to be shown after.
+        view->list()->item(0)->setSelected(true);
+        view->openButton()->click();
+        QCOMPARE(download.count(), 2);
+        QCOMPARE(download.last().at(1).value<QList<Location>>(),
+                 QList<Location>{artifacts.first()});
+        QVERIFY(download.last().at(2).toBool());
+        QCOMPARE(open.count(), 0);
+        panel.setArtifactDownloaded(id, artifacts.first(), dir + u"/artifacts/plot.png"_s);
+        QVERIFY(view->list()->item(0)->text().contains(u"downloaded"_s));
+        view->list()->item(0)->setSelected(true);
+        view->openButton()->click();
+        QCOMPARE(open.count(), 1);
+        QCOMPARE(open.first().at(2).toString(), dir + u"/artifacts/plot.png"_s);
+        QCOMPARE(download.count(), 2);
+
+        // Another job shows its own (no) artifacts; coming back shows these again.
+        panel.setArtifacts(u"other"_s, {});
+        panel.run();
+        QTRY_COMPARE_WITH_TIMEOUT(started.count(), 2, 30'000);
+        QVERIFY(!panel.artifactsView()->isVisible());
+        panel.selectJob(id);
+        QVERIFY(panel.artifactsView()->isVisible());
+        QVERIFY(view->list()->item(0)->text().contains(u"downloaded"_s));
+        QVERIFY(ArtifactsView::isImage(u"a.PNG"_s));
+        QVERIFY(ArtifactsView::isImage(u"b.svg"_s));
+        QVERIFY(!ArtifactsView::isImage(u"model.pt"_s));
+    }
+
+    void imageViewerShowsAnImage()
+    {
+        QImage image(40, 30, QImage::Format_RGB32);
+        image.fill(Qt::red);
+        const QString png = m_dir.filePath(u"plot 'x'.png"_s);
+        QVERIFY(image.save(png));
+        ImageViewer viewer;
+        QSignalSpy loaded(&viewer, &ImageViewer::loaded);
+        viewer.openFile(png);
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 30'000);
+        QVERIFY(loaded.first().at(0).toBool());
+        QVERIFY(viewer.hasImage());
+        QCOMPARE(viewer.imageLabel()->pixmap().size(), QSize(40, 30));
+        // Not an image: a message, no crash.
+        const QString junk = m_dir.filePath(u"junk.png"_s);
+        QFile file(junk);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("\x89PNG but not really");
+        file.close();
+        viewer.openFile(junk);
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 30'000);
+        QVERIFY(!loaded.last().at(0).toBool());
+        QVERIFY(!viewer.hasImage());
+        QVERIFY(viewer.imageLabel()->text().contains(u"Cannot show"_s));
     }
 
     void runsRealJobAndShowsOutput()

@@ -76,6 +76,7 @@ QVariant JobListModel::data(const QModelIndex &index, int role) const
     case LogPathRole: return record.logPath;
     case StateRole: return int(state);
     case IsLiveRole: return !entry.job.isNull();
+    case TargetIdRole: return record.spec.targetId;
     case Qt::ToolTipRole: {
         QString tip = record.spec.command;
         if (!record.spec.workingDirectory.isEmpty())
@@ -168,6 +169,15 @@ int JobListModel::rowOf(const QString &jobId) const
         if (m_entries.at(row).record.id == jobId)
             return row;
     return -1;
+}
+
+QStringList JobListModel::targetIds() const
+{
+    QStringList ids;
+    for (const Entry &entry : m_entries)
+        if (!ids.contains(entry.record.spec.targetId))
+            ids.append(entry.record.spec.targetId);
+    return ids;
 }
 
 Job *JobListModel::jobAt(int row) const

@@ -26,6 +26,7 @@ public:
         LogPathRole,                  // QString
         StateRole,                    // int (JobState)
         IsLiveRole,                   // bool: a Job of this session backs the row
+        TargetIdRole,                 // QString: "local", "ssh:<alias>"
     };
 
     explicit JobListModel(JobManager *manager, QObject *parent = nullptr);
@@ -39,6 +40,8 @@ public:
     void reloadHistory(int limit = 500);
 
     int rowOf(const QString &jobId) const; // -1 when not listed
+    // The target ids of the listed jobs, each once, in the order first met (newest first).
+    QStringList targetIds() const;
     Job *jobAt(int row) const;             // nullptr for history rows
     JobRecord recordAt(int row) const;
 

@@ -4,18 +4,24 @@
 #include "core/jobs/runconfig.h"
 #include "core/targets/target.h"
 #include "core/util/logging.h"
+#include "ui/jobs/artifactsview.h"
+#include "ui/jobs/jobfiltermodel.h"
 #include "ui/jobs/joblistmodel.h"
 #include "ui/jobs/logtail.h"
 #include "ui/jobs/outputview.h"
 #include "ui/jobs/runconfigdialog.h"
 
 #include <QAction>
+#include <QComboBox>
 #include <QDir>
 #include <QFileInfo>
 #include <QFuture>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
+#include <QProgressBar>
 #include <QSplitter>
 #include <QTimer>
 #include <QStackedWidget>
@@ -73,8 +79,12 @@ QAction *makeAction(QWidget *owner, const QString &icon, const QString &text,
 } // namespace
 
 JobPanel::JobPanel(JobManager *manager, QWidget *parent)
-    : QWidget(parent), m_manager(manager), m_model(new JobListModel(manager, this))
+    : QWidget(parent)
+    , m_manager(manager)
+    , m_model(new JobListModel(manager, this))
+    , m_filter(new JobFilterModel(this))
 {
+    m_filter->setSourceModel(m_model);
     m_runAction = makeAction(this, u"media-playback-start"_s, tr("&Run"), Qt::Key_F5);
     m_runAction->setToolTip(tr("Run the project's run configuration (F5)"));
     m_stopAction = makeAction(this, u"process-stop"_s, tr("&Stop"), Qt::SHIFT | Qt::Key_F5);
@@ -85,6 +95,15 @@ JobPanel::JobPanel(JobManager *manager, QWidget *parent)
     connect(m_runAction, &QAction::triggered, this, &JobPanel::run);
     connect(m_stopAction, &QAction::triggered, this, &JobPanel::stop);
     connect(m_editAction, &QAction::triggered, this, &JobPanel::editRunConfig);
+    m_forwardAction = new QAction(QIcon::fromTheme(u"network-connect"_s), tr("Forward &Port\u2026"),
+                                  this);
+    m_forwardAction->setToolTip(tr("Reach a port of the job's host (TensorBoard, Jupyter) from "
+                                   "this machine"));
+    connect(m_forwardAction, &QAction::triggered, this, [this] {
+        const QString target = currentTargetId();
+        if (target.startsWith(u"ssh:"_s))
+            emit forwardPortRequested(currentJobId(), target);
+    });
 
     auto *toolbar = new QToolBar(this);
     toolbar->setIconSize(QSize(16, 16));
@@ -112,7 +131,9 @@ JobPanel::JobPanel(JobManager *manager, QWidget *parent)
     clear->setToolTip(tr("Clear the output shown here (the log on disk keeps it)"));
 
     m_list = new QTableView(this);
-    m_list->setModel(m_model);
+    m_list->setModel(m_filter);
+    m_list->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_list, &QWidget::customContextMenuRequested, this, &JobPanel::showContextMenu);
     m_list->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_list->setSelectionMode(QAbstractItemView::SingleSelection);
     m_list->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -130,6 +151,48 @@ JobPanel::JobPanel(JobManager *manager, QWidget *parent)
     m_message->setContentsMargins(6, 4, 6, 4);
     m_message->hide();
 
+    m_syncBar = new QProgressBar(this);
+    m_syncBar->setTextVisible(true);
+    m_syncBar->hide();
+    m_artifactsView = new ArtifactsView(this);
+    m_artifactsView->hide();
+    connect(m_artifactsView, &ArtifactsView::downloadRequested, this,
+            [this](const QList<Location> &artifacts, bool open) {
+                emit artifactsDownloadRequested(currentJobId(), artifacts, open);
+            });
+    connect(m_artifactsView, &ArtifactsView::openRequested, this,
+            [this](const Location &artifact, const QString &localPath) {
+                emit artifactOpenRequested(currentJobId(), artifact, localPath);
+            });
+
+    // Filters over the list: by target and by the kind of state.
+    m_targetFilter = new QComboBox(this);
+    m_targetFilter->setToolTip(tr("Show the jobs of one target"));
+    m_targetFilter->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_stateFilter = new QComboBox(this);
+    m_stateFilter->setToolTip(tr("Show the jobs in one kind of state"));
+    m_stateFilter->addItem(tr("All states"), int(JobFilterModel::StateFilter::All));
+    m_stateFilter->addItem(tr("Active"), int(JobFilterModel::StateFilter::Active));
+    m_stateFilter->addItem(tr("Succeeded"), int(JobFilterModel::StateFilter::Succeeded));
+    m_stateFilter->addItem(tr("Failed"), int(JobFilterModel::StateFilter::Failed));
+    m_stateFilter->addItem(tr("Stopped"), int(JobFilterModel::StateFilter::Stopped));
+    connect(m_targetFilter, &QComboBox::activated, this, [this] {
+        m_filter->setTargetFilter(m_targetFilter->currentData().toString());
+    });
+    connect(m_stateFilter, &QComboBox::activated, this, [this] {
+        m_filter->setStateFilter(JobFilterModel::StateFilter(m_stateFilter->currentData().toInt()));
+    });
+    auto *listSide = new QWidget(this);
+    auto *filters = new QHBoxLayout;
+    filters->setContentsMargins(4, 2, 4, 2);
+    filters->addWidget(m_targetFilter, 1);
+    filters->addWidget(m_stateFilter, 1);
+    auto *listLayout = new QVBoxLayout(listSide);
+    listLayout->setContentsMargins(0, 0, 0, 0);
+    listLayout->setSpacing(0);
+    listLayout->addLayout(filters);
+    listLayout->addWidget(m_list, 1);
+
     m_stack = new QStackedWidget(this);
     auto *placeholder = new QLabel(tr("No job selected. Press F5 to run the project."), m_stack);
     placeholder->setAlignment(Qt::AlignCenter);
@@ -142,10 +205,12 @@ JobPanel::JobPanel(JobManager *manager, QWidget *parent)
     outputLayout->setContentsMargins(0, 0, 0, 0);
     outputLayout->setSpacing(0);
     outputLayout->addWidget(m_message);
+    outputLayout->addWidget(m_syncBar);
     outputLayout->addWidget(m_stack, 1);
+    outputLayout->addWidget(m_artifactsView);
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
-    splitter->addWidget(m_list);
+    splitter->addWidget(listSide);
     splitter->addWidget(outputSide);
     splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 3);
@@ -199,6 +264,9 @@ JobPanel::JobPanel(JobManager *manager, QWidget *parent)
     connect(m_model, &QAbstractItemModel::modelReset, this, &JobPanel::updateActions);
     if (m_manager)
         connect(m_manager, &JobManager::jobStarted, this, &JobPanel::onJobStarted);
+    connect(m_model, &QAbstractItemModel::rowsInserted, this, &JobPanel::refreshTargets);
+    connect(m_model, &QAbstractItemModel::modelReset, this, &JobPanel::refreshTargets);
+    refreshTargets();
     updateActions();
 }
 
@@ -233,9 +301,122 @@ void JobPanel::selectJob(const QString &jobId)
     const int row = m_model->rowOf(jobId);
     if (row < 0)
         return;
+    QModelIndex index = m_filter->mapFromSource(m_model->index(row, 0));
+    if (!index.isValid()) {
+        // Hidden by a filter: show everything rather than select something invisible.
+        m_targetFilter->setCurrentIndex(0);
+        m_stateFilter->setCurrentIndex(0);
+        m_filter->setTargetFilter({});
+        m_filter->setStateFilter(JobFilterModel::StateFilter::All);
+        index = m_filter->mapFromSource(m_model->index(row, 0));
+    }
     m_list->selectionModel()->setCurrentIndex(
-        m_model->index(row, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
-    m_list->scrollTo(m_model->index(row, 0));
+        index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_list->scrollTo(index);
+}
+
+int JobPanel::sourceRow(const QModelIndex &viewIndex) const
+{
+    return viewIndex.isValid() ? m_filter->mapToSource(viewIndex).row() : -1;
+}
+
+QString JobPanel::currentTargetId() const
+{
+    const QModelIndex current = m_list->selectionModel()->currentIndex();
+    return current.isValid()
+        ? current.siblingAtColumn(0).data(JobListModel::TargetIdRole).toString()
+        : QString();
+}
+
+void JobPanel::refreshTargets()
+{
+    QStringList ids;
+    if (m_manager)
+        for (Target *target : m_manager->targets())
+            ids.append(target->id());
+    for (const QString &id : m_model->targetIds())
+        if (!ids.contains(id))
+            ids.append(id);
+    const QString chosen = m_filter->targetFilter();
+    QStringList listed;
+    for (int i = 1; i < m_targetFilter->count(); ++i)
+        listed.append(m_targetFilter->itemData(i).toString());
+    if (listed == ids && m_targetFilter->count() > 0)
+        return;
+    m_targetFilter->clear();
+    m_targetFilter->addItem(tr("All targets"), QString());
+    for (const QString &id : std::as_const(ids)) {
+        Target *target = m_manager ? m_manager->target(id) : nullptr;
+        m_targetFilter->addItem(target ? target->displayName() : id, id);
+    }
+    const int index = m_targetFilter->findData(chosen);
+    m_targetFilter->setCurrentIndex(std::max(0, index));
+}
+
+void JobPanel::showContextMenu(const QPoint &pos)
+{
+    const QModelIndex index = m_list->indexAt(pos);
+    if (!index.isValid())
+        return;
+    QMenu menu(this);
+    menu.addAction(m_stopAction);
+    menu.addAction(m_forwardAction);
+    menu.exec(m_list->viewport()->mapToGlobal(pos));
+}
+
+void JobPanel::setSyncProgress(const QString &jobId, qint64 done, qint64 total)
+{
+    if (total > 0 && done >= total)
+        m_sync.remove(jobId);
+    else
+        m_sync.insert(jobId, {done, total});
+    if (jobId == currentJobId())
+        updateJobExtras();
+}
+
+bool JobPanel::isSyncing(const QString &jobId) const
+{
+    return m_sync.contains(jobId);
+}
+
+void JobPanel::setArtifacts(const QString &jobId, const QList<Location> &artifacts)
+{
+    m_artifacts.insert(jobId, artifacts);
+    if (jobId == currentJobId())
+        updateJobExtras();
+}
+
+void JobPanel::setArtifactDownloaded(const QString &jobId, const Location &artifact,
+                                     const QString &localPath)
+{
+    m_downloaded[jobId].insert(artifact, localPath);
+    if (jobId == currentJobId())
+        m_artifactsView->setDownloaded(artifact, localPath);
+}
+
+void JobPanel::updateJobExtras()
+{
+    const QString jobId = currentJobId();
+    const auto sync = m_sync.constFind(jobId);
+    if (sync != m_sync.cend()) {
+        const auto [done, total] = *sync;
+        // Byte counts past 2 GiB do not fit a progress bar's int: show per mille.
+        m_syncBar->setRange(0, total > 0 ? 1000 : 0);
+        m_syncBar->setValue(total > 0 ? int(done * 1000 / total) : 0);
+        m_syncBar->setFormat(tr("Copying the project to the host: %1 of %2 KiB")
+                                 .arg(done / 1024)
+                                 .arg(total / 1024));
+        m_syncBar->show();
+    } else {
+        m_syncBar->hide();
+    }
+    const QList<Location> artifacts = m_artifacts.value(jobId);
+    m_artifactsView->setArtifacts(artifacts);
+    const QHash<Location, QString> local = m_downloaded.value(jobId);
+    for (auto it = local.cbegin(); it != local.cend(); ++it)
+        m_artifactsView->setDownloaded(it.key(), it.value());
+    m_artifactsView->setVisible(!artifacts.isEmpty());
+    m_forwardAction->setEnabled(currentTargetId().startsWith(u"ssh:"_s));
 }
 
 QString JobPanel::message() const
@@ -268,7 +449,17 @@ void JobPanel::run()
             emit runFailed(outcome.error);
             return;
         }
-        Result<Job *> started = m_manager->start(RunConfigIo::toJobSpec(outcome.config, dir));
+        JobSpec spec = RunConfigIo::toJobSpec(outcome.config, dir);
+        if (m_resolveTarget) {
+            QString why;
+            spec.targetId = m_resolveTarget(outcome.config.target, &why);
+            if (spec.targetId.isEmpty()) {
+                showMessage(why, true);
+                emit runFailed(why);
+                return;
+            }
+        }
+        Result<Job *> started = m_manager->start(spec);
         if (!started.ok()) {
             showMessage(started.errorMessage(), true);
             emit runFailed(started.errorMessage());
@@ -288,7 +479,7 @@ void JobPanel::run()
 void JobPanel::stop()
 {
     Job *job = nullptr;
-    const int row = m_list->selectionModel()->currentIndex().row();
+    const int row = sourceRow(m_list->selectionModel()->currentIndex());
     if (row >= 0)
         job = m_model->jobAt(row);
     if (!job || isFinal(job->state())) {
@@ -336,6 +527,12 @@ void JobPanel::onJobStarted(Job *job)
 {
     OutputView *view = makeView(job->id(), job->logPath());
     connect(job, &Job::output, view, &OutputView::append);
+    const QString id = job->id();
+    connect(job, &Job::finished, this, [this, id] {
+        // Whatever the sync said last, it is over.
+        if (m_sync.remove(id) > 0 && id == currentJobId())
+            updateJobExtras();
+    });
     selectJob(job->id());
     updateActions();
 }
@@ -352,6 +549,7 @@ OutputView *JobPanel::makeView(const QString &jobId, const QString &logPath)
 void JobPanel::onCurrentRowChanged()
 {
     showView(currentJobId());
+    updateJobExtras();
     updateActions();
 }
 

@@ -1,19 +1,27 @@
 #pragma once
 
+#include "core/fs/location.h"
+
 #include <QHash>
 #include <QPointer>
 #include <QWidget>
 
+#include <functional>
+
 class QAction;
+class QComboBox;
 class QLabel;
 class QLineEdit;
+class QProgressBar;
 class QStackedWidget;
 class QTableView;
 class QToolButton;
 
 namespace gpuwb {
 
+class ArtifactsView;
 class Job;
+class JobFilterModel;
 class JobListModel;
 class JobManager;
 class OutputView;
@@ -41,6 +49,12 @@ public:
     QAction *editRunConfigAction() const { return m_editAction; }
 
     JobListModel *model() const { return m_model; }
+    // What the list shows: the model through the target and state filters above it.
+    JobFilterModel *filterModel() const { return m_filter; }
+    QComboBox *targetFilterBox() const { return m_targetFilter; }
+    QComboBox *stateFilterBox() const { return m_stateFilter; }
+    // Lists the manager's targets (and those of listed jobs) in the target filter again.
+    void refreshTargets();
     QTableView *jobList() const { return m_list; }
     QLineEdit *searchField() const { return m_search; }
     OutputView *currentView() const;
@@ -51,6 +65,27 @@ public:
     // The message line over the output: empty when all is well.
     QString message() const;
 
+    // Where Run runs: given the run configuration's target ("local", "auto", "ssh:<alias>"),
+    // the id of the target to start the job on, or an empty string when there is none (the
+    // resolver then says why through runFailed's message it returns in `why`). Unset: the
+    // configuration's own target.
+    using TargetResolver = std::function<QString(const QString &configured, QString *why)>;
+    void setTargetResolver(TargetResolver resolver) { m_resolveTarget = std::move(resolver); }
+
+    // A job copying the project before it starts (bytes), shown over its output until done.
+    void setSyncProgress(const QString &jobId, qint64 done, qint64 total);
+    bool isSyncing(const QString &jobId) const;
+    QProgressBar *syncBar() const { return m_syncBar; }
+    // The files a job left, listed when it ended; shown under its output.
+    void setArtifacts(const QString &jobId, const QList<Location> &artifacts);
+    QList<Location> artifacts(const QString &jobId) const { return m_artifacts.value(jobId); }
+    // An artifact is now on this machine at localPath.
+    void setArtifactDownloaded(const QString &jobId, const Location &artifact,
+                               const QString &localPath);
+    ArtifactsView *artifactsView() const { return m_artifactsView; }
+    // Forward Port… for the current job: enabled for jobs on an SSH host.
+    QAction *forwardPortAction() const { return m_forwardAction; }
+
 public slots:
     void run();
     void stop();
@@ -59,6 +94,12 @@ public slots:
 signals:
     // Run was asked for and the configuration could not be read or started.
     void runFailed(const QString &message);
+    // The artifacts view asked for files of a job; `open` shows each once it is here.
+    void artifactsDownloadRequested(const QString &jobId, const QList<gpuwb::Location> &artifacts,
+                                    bool open);
+    void artifactOpenRequested(const QString &jobId, const gpuwb::Location &artifact,
+                               const QString &localPath);
+    void forwardPortRequested(const QString &jobId, const QString &targetId);
 
 private:
     void onJobStarted(Job *job);
@@ -70,18 +111,32 @@ private:
     void updateActions();
     void updateMatchCount();
     void applySearch();
+    void updateJobExtras();
+    int sourceRow(const QModelIndex &viewIndex) const;
+    QString currentTargetId() const;
+    void showContextMenu(const QPoint &pos);
 
     JobManager *m_manager;
     JobListModel *m_model;
+    JobFilterModel *m_filter;
     QString m_project;
+    TargetResolver m_resolveTarget;
 
     QAction *m_runAction;
     QAction *m_stopAction;
     QAction *m_editAction;
     QAction *m_findAction;
+    QAction *m_forwardAction;
 
     QTableView *m_list;
+    QComboBox *m_targetFilter;
+    QComboBox *m_stateFilter;
     QLabel *m_message;
+    QProgressBar *m_syncBar;
+    ArtifactsView *m_artifactsView;
+    QHash<QString, std::pair<qint64, qint64>> m_sync; // job id -> (done, total) while syncing
+    QHash<QString, QList<Location>> m_artifacts;
+    QHash<QString, QHash<Location, QString>> m_downloaded; // job id -> artifact -> local path
     QLineEdit *m_search;
     QLabel *m_matches;
     QStackedWidget *m_stack;

@@ -1,0 +1,188 @@
+#include "ui/targetselector.h"
+
+#include "core/jobs/jobmanager.h"
+#include "core/jobs/runconfig.h"
+#include "core/remote/remotetarget.h"
+#include "core/ssh/hoststore.h"
+
+#include <QComboBox>
+#include <QFuture>
+#include <QSettings>
+#include <QtConcurrent/QtConcurrentRun>
+
+using namespace Qt::StringLiterals;
+
+namespace gpuwb {
+
+namespace {
+
+// Per-project values live in one map each, keyed by the project's path (a path has '/' that
+// QSettings would read as groups).
+const QString kChoiceKey = u"targets/choiceByProject"_s;
+const QString kLastRemoteKey = u"targets/lastRemoteByProject"_s;
+
+QString projectValue(const QString &key, const QString &project)
+{
+    return QSettings().value(key).toMap().value(project).toString();
+}
+
+void setProjectValue(const QString &key, const QString &project, const QString &value)
+{
+    QSettings settings;
+    QVariantMap map = settings.value(key).toMap();
+    map.insert(project, value);
+    settings.setValue(key, map);
+}
+
+} // namespace
+
+TargetSelector::TargetSelector(QComboBox *box, HostStore *hosts, SshConnections *connections,
+                               JobManager *jobs, QObject *parent)
+    : QObject(parent), m_box(box), m_hosts(hosts), m_connections(connections), m_jobs(jobs)
+{
+    m_box->setToolTip(tr("Where Run starts the project: this machine or an SSH host. Auto "
+                         "picks this machine when it has an NVIDIA GPU, else a host."));
+    m_box->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    connect(m_box, &QComboBox::activated, this, &TargetSelector::onActivated);
+    connect(m_hosts, &HostStore::changed, this, [this] {
+        registerTargets();
+        rebuild();
+    });
+    registerTargets();
+    rebuild();
+}
+
+void TargetSelector::registerTargets(const QStringList &extraIds)
+{
+    QStringList aliases;
+    for (const SshHost &host : m_hosts->hosts())
+        aliases.append(host.alias);
+    for (const QString &id : extraIds) {
+        const QString alias = RemoteTarget::aliasFromId(id);
+        if (!alias.isEmpty() && !aliases.contains(alias))
+            aliases.append(alias);
+    }
+    bool added = false;
+    for (const QString &alias : std::as_const(aliases)) {
+        if (m_jobs->target(RemoteTarget::idFor(alias)))
+            continue;
+        m_jobs->addTarget(new RemoteTarget(m_connections, alias, m_jobs));
+        added = true;
+    }
+    if (added)
+        emit targetsChanged();
+}
+
+void TargetSelector::setProject(const QString &dir)
+{
+    m_project = dir;
+    m_box->setCurrentIndex(0); // another project: Auto unless it kept a choice
+    rebuild();
+    if (!projectValue(kChoiceKey, dir).isEmpty() || dir.isEmpty())
+        return;
+    // No choice kept for this project: show what its gpuwb.toml says, read off the UI thread.
+    QtConcurrent::run([dir] { return RunConfigIo::loadRunConfig(dir); })
+        .then(this, [this, dir](const Result<RunConfig> &config) {
+            // "local" is also what a gpuwb.toml without a target reads as: Auto stays then.
+            if (dir != m_project || !config.ok() || config->target == u"local"_s
+                || !projectValue(kChoiceKey, dir).isEmpty())
+                return;
+            const int index = m_box->findData(config->target);
+            if (index >= 0)
+                m_box->setCurrentIndex(index);
+        });
+}
+
+void TargetSelector::setLocalGpu(bool hasGpu)
+{
+    if (m_localGpu == hasGpu)
+        return;
+    m_localGpu = hasGpu;
+    m_box->setItemText(0, autoLabel());
+}
+
+QString TargetSelector::choice() const
+{
+    const QString data = m_box->currentData().toString();
+    return data.isEmpty() ? u"auto"_s : data;
+}
+
+bool TargetSelector::choose(const QString &choice)
+{
+    const int index = m_box->findData(choice);
+    if (index < 0)
+        return false;
+    m_box->setCurrentIndex(index);
+    onActivated();
+    return true;
+}
+
+QString TargetSelector::resolve(QString *why) const
+{
+    const QString chosen = choice();
+    const QString id = chosen == u"auto"_s ? autoTarget() : chosen;
+    if (!m_jobs->target(id)) {
+        if (why)
+            *why = tr("“%1” is not a place jobs can run any more. Choose another target beside "
+                      "Run, or add the host in Remote › Hosts….")
+                       .arg(id);
+        return {};
+    }
+    return id;
+}
+
+void TargetSelector::noteJobStarted(const JobSpec &spec)
+{
+    const QString alias = RemoteTarget::aliasFromId(spec.targetId);
+    if (alias.isEmpty() || spec.projectDirectory.isEmpty())
+        return;
+    setProjectValue(kLastRemoteKey, spec.projectDirectory, alias);
+    if (spec.projectDirectory == m_project)
+        m_box->setItemText(0, autoLabel());
+}
+
+QString TargetSelector::autoTarget() const
+{
+    if (m_localGpu)
+        return u"local"_s;
+    const QList<SshHost> hosts = m_hosts->hosts();
+    const QString last = projectValue(kLastRemoteKey, m_project);
+    for (const SshHost &host : hosts)
+        if (host.alias == last)
+            return RemoteTarget::idFor(last);
+    if (!hosts.isEmpty())
+        return RemoteTarget::idFor(hosts.first().alias);
+    return u"local"_s; // no GPU and no host: the CPU here still runs it
+}
+
+QString TargetSelector::autoLabel() const
+{
+    const QString id = autoTarget();
+    const QString alias = RemoteTarget::aliasFromId(id);
+    return alias.isEmpty() ? tr("Auto (this machine)") : tr("Auto (%1)").arg(alias);
+}
+
+void TargetSelector::rebuild()
+{
+    const QString kept = projectValue(kChoiceKey, m_project);
+    const QString current = kept.isEmpty() ? (m_box->count() ? choice() : u"auto"_s) : kept;
+    QSignalBlocker block(m_box);
+    m_box->clear();
+    m_box->addItem(autoLabel(), u"auto"_s);
+    m_box->addItem(tr("This machine (local)"), u"local"_s);
+    for (const SshHost &host : m_hosts->hosts())
+        m_box->addItem(host.alias, RemoteTarget::idFor(host.alias));
+    // A kept host that is gone still shows, so the choice is not silently changed.
+    if (m_box->findData(current) < 0 && current.startsWith(u"ssh:"_s))
+        m_box->addItem(tr("%1 (not in the host list)").arg(RemoteTarget::aliasFromId(current)),
+                       current);
+    m_box->setCurrentIndex(std::max(0, m_box->findData(current)));
+}
+
+void TargetSelector::onActivated()
+{
+    if (!m_project.isEmpty())
+        setProjectValue(kChoiceKey, m_project, choice());
+}
+
+} // namespace gpuwb
