@@ -45,7 +45,10 @@
 #include <QTreeView>
 #include <QLabel>
 #include <QMenuBar>
+#include <QLocale>
 #include <QMessageBox>
+#include <QPointer>
+#include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
 #include <QToolBar>
@@ -409,6 +412,38 @@ void MainWindow::watchJob(Job *job)
             });
     if (!remote->artifacts().isEmpty())
         m_jobPanel->setArtifacts(id, remote->artifacts());
+    // A first sync of large folders asks first; open(), not exec(): the UI goes on meanwhile.
+    connect(remote, &RemoteJob::syncConfirmationNeeded, this,
+            [this, remote](const SyncPlan &plan) {
+        const QString project = QFileInfo(QDir::cleanPath(remote->spec().projectDirectory))
+                                    .fileName();
+        const QString host = remote->spec().targetId.startsWith(u"ssh:"_s)
+                                 ? remote->spec().targetId.mid(4)
+                                 : remote->spec().targetId;
+        auto *box = new QMessageBox(QMessageBox::Warning, tr("Large first sync"),
+                                    tr("First sync of %1 to %2 will send %n file(s), %3.", nullptr,
+                                       int(plan.uploads.size()))
+                                        .arg(project, host,
+                                             QLocale().formattedDataSize(
+                                                 plan.bytesToSend, 1,
+                                                 QLocale::DataSizeTraditionalFormat)),
+                                    QMessageBox::NoButton, this);
+        box->setInformativeText(tr("Large folders: %1. Add them to .gpuwbignore to skip them.")
+                                    .arg(RemoteJob::largeFoldersText(plan)));
+        QPushButton *sync = box->addButton(tr("Sync anyway"), QMessageBox::AcceptRole);
+        box->addButton(QMessageBox::Cancel);
+        box->setDefaultButton(QMessageBox::Cancel);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setObjectName(u"LargeSyncQuestion"_s);
+        QPointer<RemoteJob> job(remote);
+        connect(box, &QMessageBox::finished, remote, [box, sync, job] {
+            if (job)
+                job->confirmSync(box->clickedButton() == sync);
+        });
+        // The job may end (stopped) while the question is open: the question goes with it.
+        connect(remote, &Job::finished, box, &QWidget::close);
+        box->open();
+    });
 }
 
 void MainWindow::downloadArtifacts(const QString &jobId, const QList<Location> &artifacts,

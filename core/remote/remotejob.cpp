@@ -14,6 +14,8 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QLocale>
+#include <QMetaMethod>
 #include <QTimer>
 
 #include <csignal>
@@ -72,6 +74,23 @@ const bool s_reattacherRegistered = [] {
     });
     return true;
 }();
+
+// "3.0 GB", "210 MB": the units people read in a warning.
+QString sizeText(qint64 bytes)
+{
+    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
+}
+
+// The large-folder threshold, lowered by GPUWB_SYNC_LARGE_FOLDER_BYTES (tests use it).
+SyncOptions syncOptions()
+{
+    SyncOptions options;
+    bool ok = false;
+    const qint64 bytes = qEnvironmentVariable("GPUWB_SYNC_LARGE_FOLDER_BYTES").toLongLong(&ok);
+    if (ok && bytes > 0)
+        options.largeFolderBytes = bytes;
+    return options;
+}
 
 } // namespace
 
@@ -161,7 +180,8 @@ void RemoteJob::start()
         }
         systemLine(u"syncing %1 to %2:%3"_s.arg(spec().projectDirectory, where(), project));
         m_sync = new ProjectSync(m_connection, spec().projectDirectory,
-                                 Location::remote(m_connection->alias(), project), {}, this);
+                                 Location::remote(m_connection->alias(), project), syncOptions(),
+                                 this);
         connect(m_sync, &ProjectSync::progressed, this, [this](const SyncProgress &p) {
             emit syncProgress(p.bytesDone, p.bytesTotal);
         });
@@ -182,8 +202,88 @@ void RemoteJob::start()
                 launch();
             }
         });
-        m_sync->run();
+        // Plan first: a first sync of large folders waits for a yes (onPlanned).
+        connect(m_sync, &ProjectSync::planned, this, &RemoteJob::onPlanned);
+        m_sync->plan();
     });
+}
+
+void RemoteJob::onPlanned(const Result<SyncPlan> &plan)
+{
+    if (m_done || !m_sync)
+        return;
+    if (m_stopRequested) {
+        dropSync();
+        JobResult r;
+        r.state = JobState::Stopped;
+        r.message = u"stopped before it started"_s;
+        finish(r);
+        return;
+    }
+    if (!plan) {
+        dropSync();
+        failToStart(u"Syncing the project to %1 failed: %2"_s.arg(where(), plan.errorMessage()));
+        return;
+    }
+    if (plan->firstSync && !plan->largeFolders.isEmpty()) {
+        if (isSignalConnected(QMetaMethod::fromSignal(&RemoteJob::syncConfirmationNeeded))) {
+            m_planToConfirm = *plan;
+            systemLine(u"first sync: waiting for a confirmation to send large folders (%1)"_s
+                           .arg(largeFoldersText(*plan)));
+            emit syncConfirmationNeeded(*plan);
+            return;
+        }
+        // Nobody to ask (the CLI): go on, but say what is being sent and how to skip it.
+        OutputBatch batch;
+        OutputLine line;
+        line.stream = OutputStream::Stderr;
+        line.text = u"gpuwb: warning: the first sync to %1 sends %2 files, %3; large folders: "
+                    "%4. Add them to .gpuwbignore in the project folder to skip them."_s
+                        .arg(where(), QString::number(plan->uploads.size()),
+                             sizeText(plan->bytesToSend), largeFoldersText(*plan));
+        batch.lines.append(line);
+        batch.pending = m_pending;
+        emit output(batch);
+    }
+    m_sync->run(*plan);
+}
+
+void RemoteJob::confirmSync(bool proceed)
+{
+    if (!m_planToConfirm || m_done || !m_sync)
+        return;
+    const SyncPlan plan = std::move(*m_planToConfirm);
+    m_planToConfirm.reset();
+    if (proceed) {
+        systemLine(u"sending the large folders as confirmed"_s);
+        m_sync->run(plan);
+        return;
+    }
+    dropSync();
+    QStringList lines;
+    for (const SyncPlan::LargeFolder &folder : plan.largeFolders)
+        lines.append(folder.path + u'/');
+    failToStart(u"Not synced: the first sync to %1 would send %2 (large folders: %3). Add "
+                "them to .gpuwbignore in the project folder, one per line (%4), and run "
+                "again."_s.arg(where(), sizeText(plan.bytesToSend),
+                               largeFoldersText(plan), lines.join(u", "_s)));
+}
+
+QString RemoteJob::largeFoldersText(const SyncPlan &plan)
+{
+    QStringList parts;
+    for (const SyncPlan::LargeFolder &folder : plan.largeFolders)
+        parts.append(u"%1/ (%2)"_s.arg(folder.path, sizeText(folder.bytes)));
+    return parts.join(u", "_s);
+}
+
+void RemoteJob::dropSync()
+{
+    if (!m_sync)
+        return;
+    m_sync->disconnect(this);
+    m_sync->deleteLater();
+    m_sync = nullptr;
 }
 
 void RemoteJob::resolvePaths(std::function<void()> then)
@@ -330,6 +430,16 @@ void RemoteJob::stop()
     if (!m_launched) {
         // Syncing or launching: it stops (or never starts) when that step ends.
         m_stopRequested = true;
+        if (m_planToConfirm) {
+            // Waiting for a yes: nothing runs, so the stop ends it now.
+            m_planToConfirm.reset();
+            dropSync();
+            JobResult r;
+            r.state = JobState::Stopped;
+            r.message = u"stopped before it started"_s;
+            finish(r);
+            return;
+        }
         if (m_sync)
             m_sync->cancel();
         return;

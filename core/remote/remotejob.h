@@ -3,6 +3,7 @@
 #include "core/fs/location.h"
 #include "core/jobs/job.h"
 #include "core/jobs/jobhistory.h"
+#include "core/sync/syncplan.h"
 
 #include <QDateTime>
 #include <QPointer>
@@ -10,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 class QTimer;
 
@@ -37,6 +39,12 @@ struct RemoteJobTail;
 // repeated. stop() sends TERM to the process group, then KILL after a grace period. A job
 // found running in the history when the app starts is re-attached with attach(): it resumes
 // reading at the size of the local log. Lives on the UI thread.
+//
+// Before a first sync that would send a large top-level folder (.git, checkpoints/, data sets)
+// the job asks first: it emits syncConfirmationNeeded() and waits, still Pending, for
+// confirmSync(). With nothing connected to that signal (the CLI) it syncs anyway and says so in
+// a stderr line. The threshold is SyncOptions::largeFolderBytes, or the environment variable
+// GPUWB_SYNC_LARGE_FOLDER_BYTES (bytes) when set, e.g. for tests.
 class RemoteJob : public Job
 {
     Q_OBJECT
@@ -61,10 +69,18 @@ public:
     // folder); empty before that.
     QList<Location> artifacts() const { return m_artifacts; }
 
+    // The answer to syncConfirmationNeeded(): sync and run, or end FailedToStart with a message
+    // naming what to add to .gpuwbignore. Ignored when no confirmation is awaited.
+    void confirmSync(bool proceed);
+    // "checkpoints/ (3.0 GB), .git/ (210 MB)": the plan's large folders, for messages.
+    static QString largeFoldersText(const SyncPlan &plan);
+
 signals:
     // Sync progress before launch (bytes), for the job panel.
     void syncProgress(qint64 bytesDone, qint64 bytesTotal);
     void artifactsListed(const QList<gpuwb::Location> &artifacts);
+    // A first sync would send large folders: answer with confirmSync() (later is fine).
+    void syncConfirmationNeeded(const gpuwb::SyncPlan &plan);
 
 private:
     struct Paths
@@ -73,6 +89,8 @@ private:
     };
     void resolvePaths(std::function<void()> then);
     void launch();
+    void onPlanned(const Result<SyncPlan> &plan);
+    void dropSync();
     void startReader();
     void onReaderEnd(const Result<RemoteJobEnd> &end);
     void retryLater(std::function<void()> what);
@@ -90,6 +108,7 @@ private:
     ProjectSync *m_sync = nullptr;
     QTimer *m_killTimer = nullptr;
     QDateTime m_startedAt;
+    std::optional<SyncPlan> m_planToConfirm; // a plan waiting for confirmSync()
     QList<OutputLine> m_pending; // the last unfinished line the reader reported
     // A stopped job's end, held until what is left of its process group has been killed.
     std::shared_ptr<RemoteJobEnd> m_endAfterKill;

@@ -2,7 +2,8 @@
 // target selector lists Auto, this machine and the fixture's host and keeps the choice per
 // project; Run with the host chosen syncs the project, streams the output into the job panel
 // and ends Succeeded; the job list filters by that host; Forward Port… reaches a service
-// through the host.
+// through the host. A first sync of a large folder asks first: Cancel ends the job
+// FailedToStart naming the folder, Sync anyway runs it.
 
 #include "core/jobs/jobmanager.h"
 #include "core/remote/portforward.h"
@@ -25,6 +26,7 @@
 #include <QFileInfo>
 #include <QImage>
 #include <QLabel>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -63,6 +65,7 @@ private slots:
     void targetSelectorListsHostsAndKeepsTheChoice();
     void runOnTheHostShowsOutputAndSucceeds();
     void forwardPortDialogReachesAService();
+    void largeFirstSyncAsksInTheWindow();
 
 private:
     QString makeProject(const QString &name, const QByteArray &toml);
@@ -234,6 +237,62 @@ void TestRemoteRun::forwardPortDialogReachesAService()
     QVERIFY(!dialog->forward());
     QVERIFY(dialog->startButton()->isEnabled());
     QTRY_COMPARE_WITH_TIMEOUT(client.state(), QAbstractSocket::UnconnectedState, LongWaitMs);
+}
+
+void TestRemoteRun::largeFirstSyncAsksInTheWindow()
+{
+    const QString scratch = m_server->makeRemoteScratchDir();
+    QVERIFY(!scratch.isEmpty());
+    qputenv("GPUWB_SYNC_LARGE_FOLDER_BYTES", "10000");
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    for (const bool proceed : {false, true}) {
+        const QString name = proceed ? u"big yes"_s : u"big no"_s;
+        const QString dir = makeProject(
+            name, "command = 'test -s checkpoints/model.pt && echo synced'\nremote_dir = '"
+                      + (scratch + u'/' + name).toUtf8() + "'\n");
+        QVERIFY(!dir.isEmpty());
+        QVERIFY(QDir(dir).mkpath(u"checkpoints"_s));
+        QFile big(dir + u"/checkpoints/model.pt"_s);
+        QVERIFY(big.open(QIODevice::WriteOnly));
+        QCOMPARE(big.write(QByteArray(64 * 1024, 'x')), qint64(64 * 1024));
+        big.close();
+        window.openProject(dir);
+        QVERIFY(window.targetSelector()->choose(u"ssh:"_s + m_server->alias()));
+        JobPanel *panel = window.jobPanel();
+        const qsizetype before = window.jobManager()->jobs().size();
+        QTRY_VERIFY(panel->runAction()->isEnabled());
+        panel->runAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(window.jobManager()->jobs().size() > before, LongWaitMs);
+        Job *job = window.jobManager()->jobs().last();
+        QMessageBox *box = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((box = window.findChild<QMessageBox *>(u"LargeSyncQuestion"_s)),
+                                 LongWaitMs);
+        QVERIFY(box->isVisible());
+        QVERIFY2(box->text().contains(name), qPrintable(box->text()));
+        QVERIFY2(box->informativeText().contains(u"checkpoints/ ("_s),
+                 qPrintable(box->informativeText()));
+        QVERIFY(!isFinal(job->state())); // it waits for the answer
+        QAbstractButton *answer = nullptr;
+        for (QAbstractButton *button : box->buttons())
+            if (proceed ? box->buttonRole(button) == QMessageBox::AcceptRole
+                        : box->standardButton(button) == QMessageBox::Cancel)
+                answer = button;
+        QVERIFY(answer);
+        answer->click();
+        QTRY_VERIFY_WITH_TIMEOUT(isFinal(job->state()), LongWaitMs);
+        if (proceed) {
+            QVERIFY2(job->state() == JobState::Succeeded, qPrintable(panel->message()));
+            QTRY_VERIFY_WITH_TIMEOUT(viewHas(panel->viewFor(job->id()), u"synced"_s),
+                                     LongWaitMs);
+        } else {
+            QCOMPARE(int(job->state()), int(JobState::FailedToStart));
+            QVERIFY(!QFileInfo::exists(scratch + u'/' + name + u"/checkpoints/model.pt"_s));
+        }
+        QTRY_VERIFY(!window.findChild<QMessageBox *>(u"LargeSyncQuestion"_s));
+    }
+    qunsetenv("GPUWB_SYNC_LARGE_FOLDER_BYTES");
 }
 
 QTEST_MAIN(TestRemoteRun)

@@ -144,6 +144,24 @@ private slots:
         QVERIFY2(r.out.contains("hello from the project\n"), r.out.constData());
     }
 
+    void runWarnsAboutALargeFirstSyncAndGoesOn()
+    {
+        QVERIFY(QDir(m_project->path()).mkpath(u"checkpoints"_s));
+        QFile big(m_project->filePath(u"checkpoints/model.pt"_s));
+        QVERIFY(big.open(QIODevice::WriteOnly));
+        QCOMPARE(big.write(QByteArray(64 * 1024, 'x')), qint64(64 * 1024));
+        big.close();
+        writeConfig(u"test -s checkpoints/model.pt && echo synced"_s, m_scratch + u"/big"_s);
+        qputenv("GPUWB_SYNC_LARGE_FOLDER_BYTES", "10000");
+        const Ran r = gpuwb({u"run"_s, u"--target"_s, m_server->alias(), m_project->path()});
+        qunsetenv("GPUWB_SYNC_LARGE_FOLDER_BYTES");
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.out.contains("synced\n"), r.out.constData());
+        QVERIFY2(r.err.contains("warning"), r.err.constData());
+        QVERIFY2(r.err.contains("checkpoints/ ("), r.err.constData());
+        QVERIFY2(r.err.contains(".gpuwbignore"), r.err.constData());
+    }
+
     void killedGpuwbIsFollowedAgainByAttach()
     {
         constexpr int Lines = 3000;

@@ -1,5 +1,6 @@
 // RemoteJob against a real sshd on this machine: exit codes and signals, stop of a process
-// tree, two jobs at once, hostile environment and setup, artifacts, and attach.
+// tree, two jobs at once, hostile environment and setup, artifacts, attach, and the question
+// before a first sync of large folders.
 #include "core/jobs/jobhistory.h"
 #include "core/remote/remotejob.h"
 #include "core/ssh/sshconnection.h"
@@ -83,6 +84,29 @@ private:
     {
         return m_server->userHome() + u'/' + RemoteJob::remoteJobDir(id);
     }
+    // A project with a checkpoints/ folder over the (lowered) large-folder threshold; the job
+    // syncs it to <scratch>/proj and checks there that the checkpoint arrived.
+    JobSpec largeProjectSpec()
+    {
+        m_project = std::make_unique<QTemporaryDir>();
+        const QString root = m_project->path();
+        QDir(root).mkpath(u"checkpoints"_s);
+        QFile big(root + u"/checkpoints/model.pt"_s);
+        if (!big.open(QIODevice::WriteOnly) || big.write(QByteArray(64 * 1024, 'x')) != 64 * 1024)
+            return {};
+        big.close();
+        QFile script(root + u"/train.sh"_s);
+        if (!script.open(QIODevice::WriteOnly) || script.write("echo train\n") < 0)
+            return {};
+        script.close();
+        qputenv("GPUWB_SYNC_LARGE_FOLDER_BYTES", "10000");
+        JobSpec s = spec(u"test -s checkpoints/model.pt && echo synced"_s);
+        s.projectDirectory = root;
+        s.workingDirectory = root;
+        s.remoteDirectory = m_scratch + u"/proj"_s;
+        return s;
+    }
+    std::unique_ptr<QTemporaryDir> m_project;
 
 private slots:
     void init()
@@ -107,6 +131,8 @@ private slots:
                 QDir(remoteJobFolder(u"t%1-%2"_s.arg(QCoreApplication::applicationPid()).arg(i)))
                     .removeRecursively();
         m_server.reset();
+        m_project.reset();
+        qunsetenv("GPUWB_SYNC_LARGE_FOLDER_BYTES");
     }
 
     void exitCodeIsReported()
@@ -312,6 +338,121 @@ private slots:
         QCOMPARE(got, (QStringList{u"deep/er/y.pt"_s, u"o'dd $n.pt"_s, u"outputs/a.png"_s,
                                    u"outputs/b.png"_s, u"x.pt"_s}));
         QCOMPARE(job->artifacts(), w.artifacts);
+    }
+
+    void largeFirstSyncAsksAndRefusalLaunchesNothing()
+    {
+        const JobSpec s = largeProjectSpec();
+        QVERIFY(!s.projectDirectory.isEmpty());
+        RemoteJob *job = makeJob(s);
+        Watch w;
+        w.follow(job, this);
+        std::optional<SyncPlan> asked;
+        connect(job, &RemoteJob::syncConfirmationNeeded, this,
+                [&asked](const SyncPlan &plan) { asked = plan; });
+        job->start();
+        QTRY_VERIFY_WITH_TIMEOUT(asked.has_value() || w.result.has_value(), 60'000);
+        QVERIFY(asked.has_value());
+        QVERIFY(asked->firstSync);
+        QCOMPARE(asked->largeFolders.size(), 1);
+        QCOMPARE(asked->largeFolders.first().path, u"checkpoints"_s);
+        QVERIFY(asked->bytesToSend >= 64 * 1024);
+        QVERIFY(!w.result.has_value()); // waiting, not ended
+        QCOMPARE(int(job->state()), int(JobState::Pending));
+        QTest::qWait(300);
+        QVERIFY(!w.result.has_value());
+
+        job->confirmSync(false);
+        QTRY_VERIFY_WITH_TIMEOUT(w.result.has_value(), 30'000);
+        QCOMPARE(int(w.result->state), int(JobState::FailedToStart));
+        QVERIFY2(w.result->message.contains(u"checkpoints/"_s), qPrintable(w.result->message));
+        QVERIFY2(w.result->message.contains(u".gpuwbignore"_s), qPrintable(w.result->message));
+        QVERIFY(w.lines.isEmpty());
+        // Nothing was sent and nothing launched.
+        QVERIFY(!QFileInfo::exists(remoteJobFolder(job->id())));
+        QVERIFY(!QFileInfo::exists(m_scratch + u"/proj/checkpoints/model.pt"_s));
+        // A late or repeated answer changes nothing.
+        job->confirmSync(true);
+        QTest::qWait(300);
+        QCOMPARE(w.finishedCount, 1);
+    }
+
+    void stopWhileAskingEndsTheJob()
+    {
+        const JobSpec s = largeProjectSpec();
+        QVERIFY(!s.projectDirectory.isEmpty());
+        RemoteJob *job = makeJob(s);
+        Watch w;
+        w.follow(job, this);
+        bool asked = false;
+        connect(job, &RemoteJob::syncConfirmationNeeded, this,
+                [&asked](const SyncPlan &) { asked = true; });
+        job->start();
+        QTRY_VERIFY_WITH_TIMEOUT(asked || w.result.has_value(), 60'000);
+        QVERIFY(asked);
+        job->stop();
+        QTRY_VERIFY_WITH_TIMEOUT(w.result.has_value(), 30'000);
+        QCOMPARE(int(w.result->state), int(JobState::Stopped));
+        QVERIFY(!QFileInfo::exists(remoteJobFolder(job->id())));
+        job->confirmSync(true); // too late: ignored
+        QTest::qWait(300);
+        QCOMPARE(w.finishedCount, 1);
+        QVERIFY(!QFileInfo::exists(m_scratch + u"/proj/checkpoints/model.pt"_s));
+    }
+
+    void largeFirstSyncConfirmedRuns()
+    {
+        const JobSpec s = largeProjectSpec();
+        QVERIFY(!s.projectDirectory.isEmpty());
+        RemoteJob *job = makeJob(s);
+        Watch w;
+        w.follow(job, this);
+        int asked = 0;
+        connect(job, &RemoteJob::syncConfirmationNeeded, this, [job, &asked](const SyncPlan &) {
+            ++asked;
+            job->confirmSync(true);
+        });
+        job->start();
+        QTRY_VERIFY_WITH_TIMEOUT(w.result.has_value(), 60'000);
+        QCOMPARE(asked, 1);
+        QCOMPARE(int(w.result->state), int(JobState::Succeeded));
+        QCOMPARE(w.lines, QStringList{u"synced"_s});
+
+        // The next sync is not a first one: no question.
+        RemoteJob *second = makeJob(s);
+        Watch w2;
+        w2.follow(second, this);
+        connect(second, &RemoteJob::syncConfirmationNeeded, this,
+                [&asked](const SyncPlan &) { ++asked; });
+        second->start();
+        QTRY_VERIFY_WITH_TIMEOUT(w2.result.has_value(), 60'000);
+        QCOMPARE(int(w2.result->state), int(JobState::Succeeded));
+        QCOMPARE(asked, 1);
+    }
+
+    void largeFirstSyncWithoutListenerWarnsAndRuns()
+    {
+        const JobSpec s = largeProjectSpec();
+        QVERIFY(!s.projectDirectory.isEmpty());
+        RemoteJob *job = makeJob(s);
+        Watch w;
+        w.follow(job, this);
+        QStringList warnings;
+        connect(job, &Job::output, this, [&warnings](const OutputBatch &batch) {
+            for (const OutputLine &line : batch.lines)
+                if (line.stream == OutputStream::Stderr)
+                    warnings.append(line.text);
+        });
+        job->start();
+        QTRY_VERIFY_WITH_TIMEOUT(w.result.has_value(), 60'000);
+        QCOMPARE(int(w.result->state), int(JobState::Succeeded));
+        QCOMPARE(warnings.size(), 1);
+        const QString warning = warnings.first();
+        QVERIFY2(warning.contains(u"warning"_s), qPrintable(warning));
+        QVERIFY2(warning.contains(u"checkpoints/ ("_s), qPrintable(warning));
+        QVERIFY2(warning.contains(u"2 files"_s), qPrintable(warning));
+        QVERIFY2(warning.contains(u".gpuwbignore"_s), qPrintable(warning));
+        QVERIFY(w.lines.contains(u"synced"_s));
     }
 
     void attachResumesWhereTheLocalLogEnds()
