@@ -155,7 +155,7 @@ void TestProjectSync::init()
     QVERIFY(m_local->isValid());
     const QString scratch = m_server->makeRemoteScratchDir();
     QVERIFY(!scratch.isEmpty());
-    m_remote = scratch + u"/work/proj"_s; // parents are made by the sync
+    m_remote = scratch + u"/dest/proj"_s; // parents are made by the sync
 }
 
 void TestProjectSync::cleanup()
