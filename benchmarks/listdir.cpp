@@ -10,7 +10,7 @@
 
 #include "core/ssh/sftpfilesystem.h"
 #include "core/ssh/sshconnection.h"
-#include "helpers/sshdserver.h"
+#include "benchmarks/benchhost.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -33,16 +33,10 @@ const QString kAlias = u"gpuwb-bench"_s;
 
 [[noreturn]] void die(const QString &message)
 {
-    std::fprintf(stderr, "listdir: %s\n", qPrintable(message));
-    std::fflush(stderr);
-    std::_Exit(1);
+    bench::fail("listdir", message);
 }
 
-double median(QList<double> values)
-{
-    std::sort(values.begin(), values.end());
-    return values.isEmpty() ? 0 : values[values.size() / 2];
-}
+using bench::median;
 
 // Milliseconds for one list() of `dir`, and the number of entries it returned.
 double listOnce(SftpFileSystem &fs, const Location &dir, qsizetype *count)
@@ -104,29 +98,8 @@ int main(int argc, char **argv)
     }
 
     // The server offers only that cipher, so no side can quietly use another.
-    test::SshdServer::Options serverOptions;
-    serverOptions.extraConfig = u"Ciphers aes128-gcm@openssh.com\n"_s;
-    test::SshdServer server(serverOptions);
-    QString error;
-    if (!server.start(&error))
-        die(u"cannot start sshd: %1"_s.arg(error));
-    qputenv("HOME", server.clientHome().toLocal8Bit());
-    const QString sshDir = server.clientSshDir();
-    {
-        QFile knownHosts(sshDir + u"/known_hosts"_s);
-        if (!knownHosts.open(QIODevice::Append))
-            die(u"cannot write %1"_s.arg(knownHosts.fileName()));
-        knownHosts.write(server.knownHostsLine() + '\n');
-    }
-    // The same cipher for both (see ./bench sftp), though a listing is not bound by it.
-    server.appendClientConfig(u"\nHost %1\n    HostName %2\n    Port %3\n    User %4\n"
-                              "    IdentityFile %5\n    IdentitiesOnly yes\n"
-                              "    UserKnownHostsFile %6/known_hosts\n"
-                              "    StrictHostKeyChecking yes\n    BatchMode yes\n"
-                              "    Ciphers aes128-gcm@openssh.com\n"_s
-                                  .arg(kAlias, server.host(), QString::number(server.port()),
-                                       test::SshdServer::userName(), server.plainKeyPath(),
-                                       sshDir));
+    test::SshdServer server(bench::serverOptions());
+    const QString config = bench::startHost(server, "listdir", kAlias);
 
     // The entries are made directly (we are root on the server's machine): small files with
     // names of varying length, as a data folder has.
@@ -155,7 +128,7 @@ int main(int argc, char **argv)
         die(u"our list returned %1 entries, expected %2"_s.arg(count).arg(entries));
     std::fprintf(stderr, "ours: first list (connecting) %.1f ms\n", firstMs);
 
-    const QStringList common = {u"-F"_s, sshDir + u"/config"_s};
+    const QStringList common = {u"-F"_s, config};
     const QByteArray lsBatch = "ls -l " + dirBytes + '\n';
     QList<double> ours, sshLs, sshPwd;
     for (int run = 0; run < runs; ++run) {

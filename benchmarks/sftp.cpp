@@ -15,7 +15,7 @@
 
 #include "core/ssh/sshconnection.h"
 #include "core/ssh/transfer.h"
-#include "helpers/sshdserver.h"
+#include "benchmarks/benchhost.h"
 
 #include <QCoreApplication>
 #include <QCryptographicHash>
@@ -35,20 +35,14 @@ using namespace gpuwb;
 namespace {
 
 const QString kAlias = u"gpuwb-bench"_s;
-const QString kCipher = u"aes128-gcm@openssh.com"_s;
+const QString kCipher = bench::cipher();
 
 [[noreturn]] void die(const QString &message)
 {
-    std::fprintf(stderr, "sftp: %s\n", qPrintable(message));
-    std::fflush(stderr);
-    std::_Exit(1);
+    bench::fail("sftp", message);
 }
 
-double median(QList<double> values)
-{
-    std::sort(values.begin(), values.end());
-    return values.isEmpty() ? 0 : values[values.size() / 2];
-}
+using bench::median;
 
 // Incompressible bytes (splitmix64), written in 1 MiB blocks.
 void writeRandomFile(const QString &path, qint64 bytes)
@@ -162,29 +156,8 @@ int main(int argc, char **argv)
     const qint64 bytes = sizeMiB << 20;
 
     // The server offers only that cipher, so no side can quietly use another.
-    test::SshdServer::Options serverOptions;
-    serverOptions.extraConfig = u"Ciphers "_s + kCipher + u'\n';
-    test::SshdServer server(serverOptions);
-    QString error;
-    if (!server.start(&error))
-        die(u"cannot start sshd: %1"_s.arg(error));
-    qputenv("HOME", server.clientHome().toLocal8Bit());
-    const QString sshDir = server.clientSshDir();
-    const QString config = sshDir + u"/config"_s;
-    {
-        QFile knownHosts(sshDir + u"/known_hosts"_s);
-        if (!knownHosts.open(QIODevice::Append))
-            die(u"cannot write %1"_s.arg(knownHosts.fileName()));
-        knownHosts.write(server.knownHostsLine() + '\n');
-    }
-    server.appendClientConfig(u"\nHost %1\n    HostName %2\n    Port %3\n    User %4\n"
-                              "    IdentityFile %5\n    IdentitiesOnly yes\n"
-                              "    UserKnownHostsFile %6/known_hosts\n"
-                              "    StrictHostKeyChecking yes\n    BatchMode yes\n"
-                              "    Ciphers %7\n"_s
-                                  .arg(kAlias, server.host(), QString::number(server.port()),
-                                       test::SshdServer::userName(), server.plainKeyPath(),
-                                       sshDir, kCipher));
+    test::SshdServer server(bench::serverOptions());
+    const QString config = bench::startHost(server, "sftp", kAlias);
 
     QTemporaryDir local;
     if (!local.isValid())

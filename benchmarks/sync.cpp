@@ -12,7 +12,7 @@
 
 #include "core/ssh/sshconnection.h"
 #include "core/sync/projectsync.h"
-#include "helpers/sshdserver.h"
+#include "benchmarks/benchhost.h"
 
 #include <QCoreApplication>
 #include <QCryptographicHash>
@@ -39,20 +39,14 @@ using namespace gpuwb;
 namespace {
 
 const QString kAlias = u"gpuwb-bench"_s;
-const QString kCipher = u"aes128-gcm@openssh.com"_s;
+const QString kCipher = bench::cipher();
 
 [[noreturn]] void die(const QString &message)
 {
-    std::fprintf(stderr, "sync: %s\n", qPrintable(message));
-    std::fflush(stderr);
-    std::_Exit(1);
+    bench::fail("sync", message);
 }
 
-double median(QList<double> values)
-{
-    std::sort(values.begin(), values.end());
-    return values.isEmpty() ? 0 : values[values.size() / 2];
-}
+using bench::median;
 
 void writeFile(const QString &path, const QByteArray &data)
 {
@@ -187,30 +181,8 @@ int main(int argc, char **argv)
             runs = std::max(1, args[i + 1].toInt());
     }
 
-    test::SshdServer::Options serverOptions;
-    serverOptions.extraConfig = u"Ciphers "_s + kCipher + u'\n';
-    test::SshdServer server(serverOptions);
-    QString error;
-    if (!server.start(&error))
-        die(u"cannot start sshd: %1"_s.arg(error));
-    qputenv("HOME", server.clientHome().toLocal8Bit());
-    qunsetenv("SSH_AUTH_SOCK");
-    const QString sshDir = server.clientSshDir();
-    const QString config = sshDir + u"/config"_s;
-    {
-        QFile knownHosts(sshDir + u"/known_hosts"_s);
-        if (!knownHosts.open(QIODevice::Append))
-            die(u"cannot write %1"_s.arg(knownHosts.fileName()));
-        knownHosts.write(server.knownHostsLine() + '\n');
-    }
-    server.appendClientConfig(u"\nHost %1\n    HostName %2\n    Port %3\n    User %4\n"
-                              "    IdentityFile %5\n    IdentitiesOnly yes\n"
-                              "    UserKnownHostsFile %6/known_hosts\n"
-                              "    StrictHostKeyChecking yes\n    BatchMode yes\n"
-                              "    Ciphers %7\n"_s
-                                  .arg(kAlias, server.host(), QString::number(server.port()),
-                                       test::SshdServer::userName(), server.plainKeyPath(),
-                                       sshDir, kCipher));
+    test::SshdServer server(bench::serverOptions());
+    const QString config = bench::startHost(server, "sync", kAlias);
 
     QTemporaryDir localDir;
     if (!localDir.isValid())
