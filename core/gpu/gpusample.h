@@ -13,6 +13,10 @@ struct GpuProcess
     qint64 pid = 0;
     QString name;
     std::optional<qint64> usedMemoryBytes; // absent where the driver does not say (WDDM, MIG)
+    // The process's group and session on its host, when the source could read them (local
+    // /proc, or the remote monitor's /proc/PID/stat); they match processes to jobs.
+    std::optional<qint64> processGroup;
+    std::optional<qint64> session;
     friend bool operator==(const GpuProcess &, const GpuProcess &) = default;
 };
 

@@ -24,6 +24,9 @@ public:
     const JobSpec &spec() const { return m_spec; }
     QString logPath() const { return m_logPath; }
     JobState state() const { return m_state; }
+    // The process group (= session) the job's processes run in on their host, 0 while not
+    // known; GPU processes are matched to jobs by it.
+    qint64 processGroup() const { return m_processGroup; }
 
     virtual void start() = 0;
     // Ends the whole process tree: a polite signal first, then a hard one after a grace period.
@@ -35,6 +38,7 @@ signals:
     void finished(const gpuwb::JobResult &result);
 
 protected:
+    void setProcessGroup(qint64 group) { m_processGroup = group; }
     void setState(JobState state)
     {
         if (m_state == state)
@@ -48,6 +52,7 @@ private:
     JobSpec m_spec;
     QString m_logPath;
     JobState m_state = JobState::Pending;
+    qint64 m_processGroup = 0;
 };
 
 } // namespace gpuwb

@@ -296,6 +296,133 @@ private slots:
         QCOMPARE(saved.readAll(), after);
     }
 
+    void targetIsWrittenKeepingEveryOtherByte_data()
+    {
+        QTest::addColumn<QByteArray>("before");
+        QTest::addColumn<QString>("target");
+        QTest::addColumn<QByteArray>("after");
+        const QByteArray env = "\n# variables\n[env]\nA = \"1\" # one\n";
+        QTest::newRow("replaced in place, comment kept")
+            << QByteArray("# top\ncommand = './x'\n  target   =   'local'   # where\n" + env)
+            << u"ssh:gpu1"_s
+            << QByteArray("# top\ncommand = './x'\n  target   =   \"ssh:gpu1\"   # where\n"
+                          + env);
+        QTest::newRow("a quoted key, basic string with escapes")
+            << QByteArray("\"target\" = \"ssh:a\\\"b\"\ncommand = 'y'")
+            << u"auto"_s << QByteArray("\"target\" = \"auto\"\ncommand = 'y'");
+        QTest::newRow("appended after the last setting, before [env]")
+            << QByteArray("command = './x'\nname = 'n'\n" + env) << u"auto"_s
+            << QByteArray("command = './x'\nname = 'n'\ntarget = \"auto\"\n" + env);
+        QTest::newRow("no final newline stays without one")
+            << QByteArray("# c\ncommand = './x'") << u"local"_s
+            << QByteArray("# c\ncommand = './x'\ntarget = \"local\"");
+        QTest::newRow("trailing comment after the last setting")
+            << QByteArray("command = './x'\n# the end, no newline") << u"local"_s
+            << QByteArray("command = './x'\ntarget = \"local\"\n# the end, no newline");
+        QTest::newRow("CRLF lines and a BOM")
+            << QByteArray("\xEF\xBB\xBF" "command = './x'\r\n# c\r\n") << u"auto"_s
+            << QByteArray("\xEF\xBB\xBF" "command = './x'\r\ntarget = \"auto\"\r\n# c\r\n");
+        QTest::newRow("a target under [env] is a variable, not the key")
+            << QByteArray("command = 'x'\n[env]\ntarget = 'keep'\n") << u"auto"_s
+            << QByteArray("command = 'x'\ntarget = \"auto\"\n[env]\ntarget = 'keep'\n");
+        QTest::newRow("hostile alias is escaped")
+            << QByteArray("command = 'x' # \xC3\xA9\n") << u"ssh:a\"b\\c\n$(rm -rf ~)\t'\x7f"_s
+            << QByteArray("command = 'x' # \xC3\xA9\n"
+                          "target = \"ssh:a\\\"b\\\\c\\n$(rm -rf ~)\\t'\\u007f\"\n");
+        QTest::newRow("non-ASCII value replaced, the rest of the line kept")
+            << QByteArray("command = 'x'\ntarget = \"ssh:h\xC3\xB6st\" # \xC3\xA9\n")
+            << u"ssh:\u00e9t\u00e9"_s
+            << QByteArray("command = 'x'\ntarget = \"ssh:\xC3\xA9t\xC3\xA9\" # \xC3\xA9\n");
+    }
+
+    void targetIsWrittenKeepingEveryOtherByte()
+    {
+        QFETCH(QByteArray, before);
+        QFETCH(QString, target);
+        QFETCH(QByteArray, after);
+        const QByteArray written = setTargetInText(before, target);
+        QCOMPARE(written, after);
+        // Round trip through the reader: the target reads back, nothing else changed.
+        const auto was = parseRunConfig(before);
+        const auto now = parseRunConfig(written);
+        QVERIFY2(was.ok(), qPrintable(was.errorMessage()));
+        QVERIFY2(now.ok(), qPrintable(now.errorMessage()));
+        QCOMPARE(now->target, target);
+        QCOMPARE(writtenTarget(written), target);
+        RunConfig expected = was.value();
+        expected.target = target;
+        QCOMPARE(now.value(), expected);
+        // Writing the same target again changes nothing.
+        QCOMPARE(setTargetInText(written, target), written);
+    }
+
+    void writtenTargetTellsAnExplicitLocalApart()
+    {
+        QCOMPARE(writtenTarget("command = 'x'\n"), QString());
+        QCOMPARE(writtenTarget("command = 'x'\ntarget = 'local'\n"), u"local"_s);
+        QCOMPARE(writtenTarget("command = 'x'\n[env]\ntarget = 'ssh:no'\n"), QString());
+        QCOMPARE(writtenTarget(""), QString());
+    }
+
+    void saveWithTargetKeepsTheFile()
+    {
+        const QString dir = newProject();
+        const QString path = dir + u"/gpuwb.toml"_s;
+        const QByteArray before = "# Our GPU box.\n"
+                                  "command   = \"python3 train.py\"   # the run\n"
+                                  "artifacts = ['*.pt']\n"
+                                  "remote_dir = '~/w'\n"
+                                  "setup = 'source venv/bin/activate'\n"
+                                  "\n[env]\nSEED = '1'";
+        writeFile(path, before);
+        auto config = loadRunConfig(dir);
+        QVERIFY2(config.ok(), qPrintable(config.errorMessage()));
+
+        // Only the target changed: one line is added, every other byte stays.
+        RunConfig c = config.value();
+        c.target = u"ssh:gpu \"one\""_s;
+        QVERIFY(saveRunConfigWithTarget(dir, c).ok());
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray once = file.readAll();
+        file.close();
+        QCOMPARE(once, setTargetInText(before, c.target));
+        QCOMPARE(loadRunConfig(dir).value(), c);
+
+        // "local" is written out too: the project's default for everyone, not "no target".
+        c.target = u"local"_s;
+        QVERIFY(saveRunConfigWithTarget(dir, c).ok());
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray local = file.readAll();
+        file.close();
+        QCOMPARE(local, setTargetInText(before, u"local"_s));
+        QCOMPARE(writtenTarget(local), u"local"_s);
+
+        // Other changes go through updateRunConfigText, then the target is set again.
+        c.command = u"python3 train.py --fast"_s;
+        c.target = u"auto"_s;
+        QVERIFY(saveRunConfigWithTarget(dir, c).ok());
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray changed = file.readAll();
+        file.close();
+        QVERIFY2(changed.startsWith("# Our GPU box.\ncommand = \"python3 train.py --fast\"\n"
+                                    "artifacts = ['*.pt']\n"),
+                 changed.constData());
+        QVERIFY(changed.contains("target = \"auto\"\n\n[env]"));
+        QCOMPARE(loadRunConfig(dir).value(), c);
+
+        // No file yet: a new one, with the target.
+        const QString fresh = newProject();
+        RunConfig n;
+        n.command = u"./run.sh"_s;
+        n.origin = u"gpuwb.toml"_s;
+        QVERIFY(saveRunConfigWithTarget(fresh, n).ok());
+        QFile made(fresh + u"/gpuwb.toml"_s);
+        QVERIFY(made.open(QIODevice::ReadOnly));
+        QCOMPARE(writtenTarget(made.readAll()), u"local"_s);
+        QCOMPARE(loadRunConfig(fresh).value(), n);
+    }
+
     void detectsCMake()
     {
         const QString dir = newProject();
