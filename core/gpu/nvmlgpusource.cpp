@@ -5,6 +5,8 @@
 #include <QDateTime>
 #include <QFile>
 
+#include <unistd.h>
+
 using namespace Qt::StringLiterals;
 
 namespace gpuwb {
@@ -18,6 +20,21 @@ QString processName(qint64 pid)
     if (!comm.open(QIODevice::ReadOnly))
         return {};
     return QString::fromUtf8(comm.readAll()).trimmed();
+}
+
+// The process group and session of a local process, absent when the call fails: the process
+// has ended, or it lives in another pid namespace (a container's), where NVML's pid means
+// something else or nothing here.
+std::optional<qint64> processGroupOf(qint64 pid)
+{
+    const pid_t group = ::getpgid(pid_t(pid));
+    return group > 0 ? std::optional<qint64>(group) : std::nullopt;
+}
+
+std::optional<qint64> sessionOf(qint64 pid)
+{
+    const pid_t session = ::getsid(pid_t(pid));
+    return session > 0 ? std::optional<qint64>(session) : std::nullopt;
 }
 
 template<typename T, typename U>
@@ -88,8 +105,12 @@ Result<GpuSnapshot> NvmlGpuSource::sample()
         s.fanSpeedPercent = convert<int>(r.fanSpeedPercent);
         if (r.processes) {
             for (const NvmlProcessReading &p : *r.processes) {
-                s.processes.append(GpuProcess{qint64(p.pid), processName(p.pid),
-                                              convert<qint64>(p.usedMemoryBytes)});
+                const qint64 pid = qint64(p.pid);
+                // pid 0 would ask about ourselves: NVML gives 0 for processes it cannot name.
+                s.processes.append(GpuProcess{pid, processName(pid),
+                                              convert<qint64>(p.usedMemoryBytes),
+                                              pid > 0 ? processGroupOf(pid) : std::nullopt,
+                                              pid > 0 ? sessionOf(pid) : std::nullopt});
             }
         }
         snapshot.gpus.append(s);

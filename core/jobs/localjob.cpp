@@ -3,6 +3,8 @@
 #include "core/jobs/localjobworker.h"
 #include "core/util/check.h"
 
+#include <QProcess>
+
 namespace gpuwb {
 
 LocalJob::LocalJob(QString id, JobSpec spec, QString logPath, QObject *parent)
@@ -12,7 +14,17 @@ LocalJob::LocalJob(QString id, JobSpec spec, QString logPath, QObject *parent)
     m_worker = new LocalJobWorker(this->spec(), this->logPath(), m_batchInFlight);
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    // The child starts a session of its own (setsid), so its pid is its process group. The
+    // worker's QProcess is read on the worker's thread, where it lives, before the queued
+    // notice below is posted: connected first, this direct slot runs first.
+    connect(m_worker, &LocalJobWorker::started, m_worker,
+            [worker = m_worker, group = m_startedGroup] {
+                if (const auto *process = worker->findChild<QProcess *>())
+                    group->store(process->processId());
+            }, Qt::DirectConnection);
     connect(m_worker, &LocalJobWorker::started, this, [this] {
+        if (const qint64 group = m_startedGroup->load(); group > 0)
+            setProcessGroup(group);
         if (state() == JobState::Pending)
             setState(JobState::Running);
     });

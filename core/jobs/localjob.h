@@ -31,6 +31,8 @@ private:
 
     QThread m_thread;
     std::shared_ptr<std::atomic<bool>> m_batchInFlight = std::make_shared<std::atomic<bool>>(false);
+    // The child's pid (= its process group), set on the worker thread when it has started.
+    std::shared_ptr<std::atomic<qint64>> m_startedGroup = std::make_shared<std::atomic<qint64>>(0);
     LocalJobWorker *m_worker = nullptr;
     bool m_startCalled = false;
     bool m_done = false;

@@ -149,6 +149,7 @@ RemoteJob *RemoteJob::attach(SshConnection *connection, const JobRecord &record,
         job->resolvePaths([job] {
             job->m_tail->truncateLocalLog = false;
             job->startReader();
+            job->readProcessGroup();
             if (job->m_stopRequested)
                 job->m_killTimer->start(StopGraceMs);
         });
@@ -360,6 +361,7 @@ void RemoteJob::launch()
             m_tail->truncateLocalLog = true;
             setState(JobState::Running);
             startReader();
+            readProcessGroup();
             if (m_stopRequested) {
                 m_stopRequested = false;
                 stop();
@@ -384,6 +386,39 @@ void RemoteJob::startReader()
             emit output(batch);
         },
         [this](Result<RemoteJobEnd> end) { onReaderEnd(end); });
+}
+
+void RemoteJob::readProcessGroup()
+{
+    if (m_done || !m_connection || m_readingGroup || processGroup() > 0)
+        return;
+    m_readingGroup = true;
+    const QString host = m_connection->alias();
+    const QString pidFile = m_paths.jobDir + u"/pid"_s;
+    m_connection->call<qint64>(
+        this,
+        [host, pidFile](SshSessionContext &ctx) -> Result<qint64> {
+            Result<SftpOps::Sftp> sftp = RemoteLaunch::sftpOf(ctx);
+            if (!sftp)
+                return sftp.error();
+            auto text = SftpOps::readFile(*sftp, Location::remote(host, pidFile), 64);
+            if (!text)
+                return text.error();
+            return RemoteJobScript::parsePid(*text);
+        },
+        [this](Result<qint64> group) {
+            m_readingGroup = false;
+            if (m_done)
+                return;
+            if (group && *group > 0) {
+                setProcessGroup(*group);
+                return;
+            }
+            // The wrapper writes `pid` first thing; until then (or while the connection is
+            // down) ask again a little later. A job that ends first never needs it.
+            if (++m_groupTries < MaxPidTries)
+                QTimer::singleShot(PidPollMs, this, [this] { readProcessGroup(); });
+        });
 }
 
 void RemoteJob::onReaderEnd(const Result<RemoteJobEnd> &end)

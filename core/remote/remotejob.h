@@ -92,6 +92,8 @@ private:
     void onPlanned(const Result<SyncPlan> &plan);
     void dropSync();
     void startReader();
+    // Reads the process group from the job's `pid` file into Job::processGroup().
+    void readProcessGroup();
     void onReaderEnd(const Result<RemoteJobEnd> &end);
     void retryLater(std::function<void()> what);
     void sendSignal(bool kill);
@@ -114,6 +116,8 @@ private:
     std::shared_ptr<RemoteJobEnd> m_endAfterKill;
     int m_retryMs = 0;
     int m_pidTries = 0;
+    int m_groupTries = 0;
+    bool m_readingGroup = false;
     bool m_startCalled = false;
     bool m_launched = false;
     bool m_stopRequested = false;

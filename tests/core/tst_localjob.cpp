@@ -12,6 +12,7 @@
 
 #include <csignal>
 #include <sys/types.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 using namespace gpuwb;
@@ -499,6 +500,64 @@ private slots:
     {
         LocalJob job(u"idle"_s, spec({u"exit"_s, u"0"_s}), logPath());
         QCOMPARE_STATE(job.state(), JobState::Pending);
+    }
+
+    // The job's processes run in a process group (and session) of its own, led by the job's
+    // shell: Job::processGroup() is that group, known by the time the job is Running.
+    void processGroupIsTheChildsGroup()
+    {
+        Recorder rec;
+        LocalJob job(u"group"_s, spec({u"tree"_s, u"2"_s}), logPath());
+        QCOMPARE(job.processGroup(), qint64(0));
+        qint64 groupWhenRunning = -1;
+        connect(&job, &Job::stateChanged, &job, [&](JobState s) {
+            if (s == JobState::Running)
+                groupWhenRunning = job.processGroup();
+        });
+        rec.attach(&job);
+        job.start();
+        QTRY_COMPARE_WITH_TIMEOUT(rec.pids().size(), 2, 60000);
+        const qint64 group = job.processGroup();
+        QVERIFY(group > 1);
+        QCOMPARE(groupWhenRunning, group);
+        QVERIFY(group != qint64(::getpid()));
+        // /proc/<pid>/stat: "pid (comm) state ppid pgrp session ...", comm may hold spaces.
+        const auto statFields = [](qint64 pid) {
+            QFile f(u"/proc/%1/stat"_s.arg(pid));
+            if (!f.open(QIODevice::ReadOnly))
+                return QList<QByteArray>();
+            const QByteArray stat = f.readAll();
+            return stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+        };
+        // The leader (the job's shell) and every process it started are in that group and
+        // session.
+        const QList<QByteArray> leader = statFields(group);
+        QVERIFY2(leader.size() > 3, "the job's group leader must still run");
+        QCOMPARE(leader.at(2).toLongLong(), group); // pgrp
+        QCOMPARE(leader.at(3).toLongLong(), group); // session
+        for (pid_t pid : rec.pids()) {
+            const QList<QByteArray> fields = statFields(pid);
+            QVERIFY2(fields.size() > 3, qPrintable(u"pid %1 has gone"_s.arg(pid)));
+            QCOMPARE(fields.at(2).toLongLong(), group);
+            QCOMPARE(fields.at(3).toLongLong(), group);
+            QCOMPARE(qint64(::getpgid(pid)), group);
+        }
+        job.stop();
+        QTRY_COMPARE_WITH_TIMEOUT(rec.results.size(), 1, 60000);
+        // It stays what it was: the job's record, not a live lookup.
+        QCOMPARE(job.processGroup(), group);
+    }
+
+    void failedStartHasNoProcessGroup()
+    {
+        JobSpec s = spec({u"exit"_s, u"0"_s});
+        s.workingDirectory = m_dir.filePath(u"does-not-exist"_s);
+        Recorder rec;
+        LocalJob job(u"nogroup"_s, s, logPath());
+        run(&job, &rec);
+        QCOMPARE(rec.results.size(), 1);
+        QCOMPARE_STATE(rec.results.first().state, JobState::FailedToStart);
+        QCOMPARE(job.processGroup(), qint64(0));
     }
 
     void manyJobsAtOnce()

@@ -503,6 +503,58 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(w3.result.has_value(), 10'000);
         QCOMPARE(w3.result->exitCode, 6);
     }
+
+    // Job::processGroup() is the group the remote `pid` file records (the wrapper leads it),
+    // for a started job and for one attached from the history; GPU processes are matched to
+    // jobs by it.
+    void processGroupComesFromThePidFile()
+    {
+        QString id;
+        const JobSpec s = spec(shellJoin({childprog(), u"tree"_s, u"2"_s}));
+        RemoteJob *job = makeJob(s, &id);
+        QCOMPARE(job->processGroup(), qint64(0));
+        Watch w;
+        w.follow(job, this);
+        job->start();
+        QTRY_VERIFY_WITH_TIMEOUT(w.lines.filter(u"pid "_s).size() == 2, 60'000);
+        QTRY_VERIFY_WITH_TIMEOUT(job->processGroup() > 0, 30'000);
+        const QByteArray pidFile =
+            test::readOnDisk(QFile::encodeName(remoteJobFolder(id) + u"/pid"_s));
+        const qint64 group = pidFile.trimmed().toLongLong();
+        QVERIFY2(group > 1, pidFile.constData());
+        QCOMPARE(job->processGroup(), group);
+        // The sshd runs on this machine: the job's processes really are in that group.
+        for (const QString &line : w.lines.filter(u"pid "_s))
+            QCOMPARE(qint64(::getpgid(pid_t(line.mid(4).toInt()))), group);
+
+        // A follower attached from the history learns the same group.
+        JobRecord record;
+        record.id = id;
+        record.spec = s;
+        record.state = JobState::Running;
+        record.logPath = m_logs->filePath(id + u"-attached.log"_s);
+        RemoteJob *attached = RemoteJob::attach(m_connection.get(), record, this);
+        QTRY_COMPARE_WITH_TIMEOUT(attached->processGroup(), group, 30'000);
+        delete attached; // following ends; the job runs on
+
+        job->stop();
+        QTRY_VERIFY_WITH_TIMEOUT(w.result.has_value(), 60'000);
+        QCOMPARE(int(w.result->state), int(JobState::Stopped));
+        QCOMPARE(job->processGroup(), group);
+    }
+
+    void jobThatNeverStartsHasNoProcessGroup()
+    {
+        JobSpec s = spec(u"true"_s);
+        s.workingDirectory = m_scratch + u"/does-not-exist"_s;
+        RemoteJob *job = makeJob(s);
+        Watch w;
+        w.follow(job, this);
+        job->start();
+        QTRY_VERIFY_WITH_TIMEOUT(w.result.has_value(), 60'000);
+        QCOMPARE(int(w.result->state), int(JobState::FailedToStart));
+        QCOMPARE(job->processGroup(), qint64(0));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestRemoteJob)

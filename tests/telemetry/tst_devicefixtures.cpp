@@ -7,6 +7,7 @@
 #include "core/gpu/nvidiasmiparser.h"
 
 #include <QFile>
+#include <QRegularExpression>
 #include <QTest>
 #include <QXmlStreamReader>
 
@@ -110,6 +111,7 @@ private slots:
     void computeAppsUnderLoad();
     void computeAppsDuringKernelTests();
     void otherToolsAgree();
+    void nvmlMemoryV2AgreesWithNvidiaSmi();
 };
 
 void TestDeviceFixtures::workbenchIdle()
@@ -300,6 +302,51 @@ void TestDeviceFixtures::otherToolsAgree()
     QVERIFY(probe.contains("  memory 615.062 MiB / 143771 MiB\n"));
     QVERIFY(probe.contains("  power 81.395 W / 700 W\n"));
     QVERIFY(probe.contains("    pid 1016  4614 MiB\n"));
+}
+
+void TestDeviceFixtures::nvmlMemoryV2AgreesWithNvidiaSmi()
+{
+    // nvml-semantics.txt holds, idle and under load, the raw v1 and v2 memory calls and then
+    // nvidia-smi's memory fields "at the same moment". v2 must agree with nvidia-smi (each
+    // figure rounded to a MiB there, so within 1 MiB); v1 must not, by the reserved memory.
+    const QString text = QString::fromUtf8(fixture(u"nvml-semantics.txt"_s));
+    const QStringList sections = text.split(u"### raw NVML ("_s, Qt::SkipEmptyParts);
+    static const QRegularExpression v1(
+        u"^memory_v1 rc=0 total=(\\d+) free=(\\d+) used=(\\d+) bytes"_s,
+        QRegularExpression::MultilineOption);
+    static const QRegularExpression v2(
+        u"^memory_v2 rc=0 total=(\\d+) reserved=(\\d+) free=(\\d+) used=(\\d+) bytes"_s,
+        QRegularExpression::MultilineOption);
+    // memory.total, memory.reserved, memory.used, memory.free: the first four columns.
+    static const QRegularExpression smi(
+        u"^(\\d+) MiB, (\\d+) MiB, (\\d+) MiB, (\\d+) MiB, "_s,
+        QRegularExpression::MultilineOption);
+    int compared = 0;
+    for (const QString &section : sections) {
+        const QRegularExpressionMatch m1 = v1.match(section);
+        const QRegularExpressionMatch m2 = v2.match(section);
+        const QRegularExpressionMatch ms = smi.match(section);
+        QVERIFY2(m1.hasMatch() && m2.hasMatch() && ms.hasMatch(), qPrintable(section));
+        const qint64 total = m2.captured(1).toLongLong();
+        const qint64 reserved = m2.captured(2).toLongLong();
+        const qint64 free = m2.captured(3).toLongLong();
+        const qint64 used = m2.captured(4).toLongLong();
+        QCOMPARE(used + free + reserved, total);
+        QCOMPARE(total, ms.captured(1).toLongLong() * kMiB);
+        const auto agrees = [](qint64 bytes, const QString &mib) {
+            return qAbs(double(bytes) / kMiB - mib.toDouble()) <= 1.0;
+        };
+        QVERIFY2(agrees(reserved, ms.captured(2)), qPrintable(section));
+        QVERIFY2(agrees(used, ms.captured(3)), qPrintable(section));
+        QVERIFY2(agrees(free, ms.captured(4)), qPrintable(section));
+        // v1: same total and free, used = total - free, the reserved memory counted.
+        QCOMPARE(m1.captured(1).toLongLong(), total);
+        QCOMPARE(m1.captured(2).toLongLong(), free);
+        QCOMPARE(m1.captured(3).toLongLong(), used + reserved);
+        QVERIFY(!agrees(m1.captured(3).toLongLong(), ms.captured(3)));
+        ++compared;
+    }
+    QCOMPARE(compared, 2); // idle and load
 }
 
 } // namespace gpuwb

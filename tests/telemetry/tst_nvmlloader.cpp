@@ -5,7 +5,10 @@
 #include "core/gpu/nvmlgpusource.h"
 
 #include <QFileInfo>
+#include <QProcess>
 #include <QTest>
+
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 using namespace gpuwb;
@@ -18,6 +21,21 @@ QString fakeLibrary()
 {
     return qEnvironmentVariable("GPUWB_BUILD_DIR") + u"/tests/fake-nvml/libnvidia-ml-fake.so"_s;
 }
+
+// The same fake built without nvmlDeviceGetMemoryInfo_v2 (a driver before 510).
+QString fakeLibraryWithoutMemoryV2()
+{
+    return qEnvironmentVariable("GPUWB_BUILD_DIR")
+        + u"/tests/fake-nvml/libnvidia-ml-fake-nomemv2.so"_s;
+}
+
+// tests/fixtures/h200/nvml-semantics.txt, "raw NVML (load)": what the fake's device 3 replays.
+constexpr unsigned long long kH200Total = 150754820096ULL;
+constexpr unsigned long long kH200Reserved = 644939776ULL;
+constexpr unsigned long long kH200Free = 145262510080ULL;
+constexpr unsigned long long kH200UsedV2 = 4847370240ULL;
+constexpr unsigned long long kH200UsedV1 = 5492310016ULL;
+constexpr unsigned long long kH200SmiUsedMiB = 4623; // nvidia-smi's memory.used, same moment
 
 // Sets an environment variable for one scope.
 class EnvGuard
@@ -43,6 +61,11 @@ private slots:
     void fakeDriverInitFails();
     void sourceOverFakeDriver();
     void sourceWithoutGpus();
+    void memoryV2LeavesReservedOut();
+    void memoryV1WhenTheCallFails();
+    void memoryV1WhenTheSymbolIsMissing();
+    void sourceReportsNvidiaSmiMemory();
+    void sourceFillsProcessGroupAndSession();
     void sourceWithoutDriver();
 };
 
@@ -232,6 +255,146 @@ void TestNvmlLoader::sourceWithoutDriver()
     QVERIFY(status.error().message.contains(
         u"install the NVIDIA driver, or add a remote GPU host"_s));
     QVERIFY(!source.sample().ok());
+}
+
+void TestNvmlLoader::memoryV2LeavesReservedOut()
+{
+    EnvGuard devices("GPUWB_FAKE_NVML_DEVICES", "4");
+    NvmlLoader nvml;
+    QVERIFY2(nvml.open(fakeLibrary().toStdString()), nvml.error().c_str());
+    QCOMPARE(nvml.deviceCount().value_or(0), 4u);
+
+    // The H200 as recorded: v2's used is nvidia-smi's memory.used, and the recorded figures
+    // add up (the fake checks the caller's version field, so this also checks ours).
+    const NvmlDeviceReading h200 = nvml.readDevice(3);
+    QVERIFY(h200.error.empty());
+    QCOMPARE(h200.name.value(), std::string("NVIDIA H200"));
+    QCOMPARE(h200.memoryTotalBytes.value(), kH200Total);
+    QCOMPARE(h200.memoryUsedBytes.value(), kH200UsedV2);
+    QCOMPARE(h200.memoryReservedBytes.value(), kH200Reserved);
+    QCOMPARE(kH200UsedV2 + kH200Free + kH200Reserved, kH200Total);
+    QCOMPARE((kH200UsedV2 + kMiB / 2) / kMiB, kH200SmiUsedMiB);
+    QCOMPARE(h200.powerMilliwatts.value(), 488972u);
+    QCOMPARE(h200.temperatureCelsius.value(), 53u);
+    QCOMPARE(h200.processes->size(), size_t(1));
+    QCOMPARE(h200.processes->front().pid, 1016u);
+    // The process's memory is part of v2's used (4614 of 4622.8 MiB).
+    QVERIFY(h200.processes->front().usedMemoryBytes.value() <= *h200.memoryUsedBytes);
+
+    // The H100 recordings: used as nvidia-smi printed it, reserved beside it.
+    const NvmlDeviceReading h100 = nvml.readDevice(0);
+    QCOMPARE(h100.memoryUsedBytes.value(), 19818ULL * kMiB);
+    QCOMPARE(h100.memoryReservedBytes.value(), 478ULL * kMiB); // 479 printed, rounded
+    QCOMPARE(*h100.memoryUsedBytes + *h100.memoryReservedBytes + 61263ULL * kMiB,
+             *h100.memoryTotalBytes);
+
+    // Driver 466 (the Windows RTX 2080 SUPER) had no v2 call: v1 for that device alone, with
+    // no reserved figure, while the others keep v2.
+    const NvmlDeviceReading old = nvml.readDevice(2);
+    QCOMPARE(old.memoryUsedBytes.value(), 856ULL * kMiB);
+    QCOMPARE(old.memoryTotalBytes.value(), 8192ULL * kMiB);
+    QVERIFY(!old.memoryReservedBytes);
+}
+
+void TestNvmlLoader::memoryV1WhenTheCallFails()
+{
+    EnvGuard devices("GPUWB_FAKE_NVML_DEVICES", "4");
+    EnvGuard v2("GPUWB_FAKE_NVML_MEMORY_V2", "absent"); // Function Not Found
+    NvmlLoader nvml;
+    QVERIFY2(nvml.open(fakeLibrary().toStdString()), nvml.error().c_str());
+    const NvmlDeviceReading h200 = nvml.readDevice(3);
+    // v1 as recorded: the 615 MiB the driver reserves count as used.
+    QCOMPARE(h200.memoryUsedBytes.value(), kH200UsedV1);
+    QCOMPARE(kH200UsedV1, kH200UsedV2 + kH200Reserved);
+    QCOMPARE(kH200UsedV1, kH200Total - kH200Free);
+    QCOMPARE(h200.memoryTotalBytes.value(), kH200Total);
+    QVERIFY(!h200.memoryReservedBytes);
+    const NvmlDeviceReading h100 = nvml.readDevice(0);
+    QCOMPARE(h100.memoryUsedBytes.value(), (19818ULL + 478ULL) * kMiB);
+    QVERIFY(!h100.memoryReservedBytes);
+    // Everything else still reads.
+    QCOMPARE(h200.powerMilliwatts.value(), 488972u);
+}
+
+void TestNvmlLoader::memoryV1WhenTheSymbolIsMissing()
+{
+    QVERIFY2(QFileInfo::exists(fakeLibraryWithoutMemoryV2()),
+             qPrintable(u"build gpuwb-fake-nvml-nomemv2: "_s + fakeLibraryWithoutMemoryV2()));
+    EnvGuard devices("GPUWB_FAKE_NVML_DEVICES", "4");
+    NvmlLoader nvml;
+    QVERIFY2(nvml.open(fakeLibraryWithoutMemoryV2().toStdString()), nvml.error().c_str());
+    const NvmlDeviceReading h200 = nvml.readDevice(3);
+    QCOMPARE(h200.memoryUsedBytes.value(), kH200UsedV1);
+    QCOMPARE(h200.memoryTotalBytes.value(), kH200Total);
+    QVERIFY(!h200.memoryReservedBytes);
+    QCOMPARE(nvml.readDevice(2).memoryUsedBytes.value(), 856ULL * kMiB);
+}
+
+void TestNvmlLoader::sourceReportsNvidiaSmiMemory()
+{
+    // What the workbench shows for the H200 is nvidia-smi's figure, not v1's 5237 MiB.
+    EnvGuard devices("GPUWB_FAKE_NVML_DEVICES", "4");
+    NvmlGpuSource source(fakeLibrary());
+    QVERIFY(source.open().ok());
+    const Result<GpuSnapshot> s = source.sample();
+    QVERIFY(s.ok());
+    QCOMPARE(s->gpus.size(), 4);
+    const GpuSample &h200 = s->gpus[3];
+    QCOMPARE(h200.uuid, u"GPU-f7e4e3c0-eb27-e41e-ac44-9bd58c875404"_s);
+    QCOMPARE(h200.memoryUsedBytes.value(), qint64(kH200UsedV2));
+    QCOMPARE(qRound64(double(*h200.memoryUsedBytes) / double(kMiB)), qint64(kH200SmiUsedMiB));
+    QCOMPARE(h200.memoryTotalBytes.value(), qint64(kH200Total));
+}
+
+void TestNvmlLoader::sourceFillsProcessGroupAndSession()
+{
+    // A live process in a session of its own (as the workbench starts jobs), which the fake
+    // lists on device 0 after the recorded ones.
+    QProcess child;
+    child.setProgram(u"/bin/sleep"_s);
+    child.setArguments({u"60"_s});
+    child.setChildProcessModifier([] { ::setsid(); });
+    child.start();
+    QVERIFY(child.waitForStarted(30000));
+    const qint64 pid = child.processId();
+    EnvGuard extra("GPUWB_FAKE_NVML_EXTRA_PID", QByteArray::number(pid));
+    EnvGuard devices("GPUWB_FAKE_NVML_DEVICES", "1");
+
+    NvmlGpuSource source(fakeLibrary());
+    QVERIFY(source.open().ok());
+    const Result<GpuSnapshot> s = source.sample();
+    QVERIFY(s.ok());
+    const QList<GpuProcess> &processes = s->gpus.first().processes;
+    QCOMPARE(processes.size(), 4);
+    const GpuProcess &live = processes.last();
+    QCOMPARE(live.pid, pid);
+    QCOMPARE(live.name, u"sleep"_s);
+    QVERIFY(!live.usedMemoryBytes);
+    QCOMPARE(live.processGroup.value_or(-1), pid);
+    QCOMPARE(live.session.value_or(-1), pid);
+
+    // The recorded pids belong to another machine: here they are absent unless some process
+    // of this machine happens to have that pid, in which case it must be that process's.
+    for (qsizetype i = 0; i < 3; ++i) {
+        const GpuProcess &p = processes[i];
+        const pid_t group = ::getpgid(pid_t(p.pid));
+        if (group < 0)
+            QVERIFY2(!p.processGroup && !p.session, qPrintable(QString::number(p.pid)));
+        else
+            QCOMPARE(p.processGroup.value_or(-1), qint64(group));
+    }
+
+    // Once the process has ended its group and session are unknown, not stale.
+    child.kill();
+    QVERIFY(child.waitForFinished(30000));
+    const Result<GpuSnapshot> after = source.sample();
+    QVERIFY(after.ok());
+    const GpuProcess &gone = after->gpus.first().processes.last();
+    QCOMPARE(gone.pid, pid);
+    if (::getpgid(pid_t(pid)) < 0) { // (unless the pid was taken again meanwhile)
+        QVERIFY(!gone.processGroup);
+        QVERIFY(!gone.session);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestNvmlLoader)

@@ -1,7 +1,17 @@
 // A stand-in for libnvidia-ml.so used by the tests (there is no GPU on build machines). It
 // exports only some names, the older ones on purpose, so that the loader's fallbacks run:
 // nvmlInit (not _v2), nvmlDeviceGetHandleByIndex (not _v2), no nvmlDeviceGetFanSpeed.
-// Environment: GPUWB_FAKE_NVML_DEVICES (default 2, at most 3), GPUWB_FAKE_NVML_INIT_FAIL=1.
+// Environment: GPUWB_FAKE_NVML_DEVICES (default 2, at most 4), GPUWB_FAKE_NVML_INIT_FAIL=1,
+// GPUWB_FAKE_NVML_EXTRA_PID=N (a live process a test started, appended to device 0's list with
+// its memory Not Available: an injected pid, like the injected return codes, not a value),
+// GPUWB_FAKE_NVML_MEMORY_V2=absent (nvmlDeviceGetMemoryInfo_v2 answers Function Not Found, as
+// a library newer than its kernel driver does). Built a second time with
+// GPUWB_FAKE_NVML_WITHOUT_MEMORY_V2 defined, the library lacks that symbol altogether.
+//
+// Memory, both calls from one set of numbers: v2 answers total, reserved, free and used with
+// used + free + reserved = total; v1 (what NVML keeps for old callers) answers total, free and
+// used = total - free, i.e. the reserved memory counted as used, as the H200 recording shows
+// (tests/fixtures/h200/nvml-semantics.txt).
 //
 // Project rule: a stand-in for absent hardware replays output recorded from real tools and
 // invents no values. Every value below is copied from a capture in tests/fixtures/nvidia-smi/
@@ -22,6 +32,8 @@ constexpr int kInvalidArgument = 2;
 constexpr int kNotSupported = 3;
 constexpr int kInsufficientSize = 7;
 constexpr int kDriverNotLoaded = 9;
+constexpr int kFunctionNotFound = 13;
+constexpr int kArgumentVersionMismatch = 25;
 
 constexpr unsigned long long kMiB = 1ULL << 20;
 constexpr unsigned long long kValueNotAvailable = ~0ULL; // NVML_VALUE_NOT_AVAILABLE
@@ -40,7 +52,9 @@ struct RecordedDevice
     const char *uuid;
     bool hasUtilization; // false where utilization.gpu/.memory are [N/A]
     unsigned int utilizationGpu, utilizationMemory;
-    unsigned long long memoryTotal, memoryUsed, memoryFree;
+    // memoryUsed as nvidia-smi's memory.used and NVML v2's used: without memoryReserved.
+    unsigned long long memoryTotal, memoryUsed, memoryFree, memoryReserved;
+    bool hasMemoryV2; // false: the recording's driver predates nvmlDeviceGetMemoryInfo_v2
     unsigned int temperature;
     unsigned int powerMw, enforcedLimitMw;
     unsigned int clockGraphics, clockSm, clockMemory, clockVideo;
@@ -81,27 +95,46 @@ constexpr RecordedProcess kRtx2080SuperWinProcesses[] = {
     {26660, kValueNotAvailable, kNoInstance, kNoInstance},
 };
 
+// nvml-semantics.txt "raw NVML (load)" of tests/fixtures/h200: pid 1016, the device-check's
+// gpuwb-load; processes_v3 gave gi=ci=4294967295.
+constexpr RecordedProcess kH200Processes[] = {
+    {1016, 4838129664ULL, kNoInstance, kNoInstance},
+};
+
 // Driver version of devices 0 and 1: driver_version of querygpu-h100-590.48.01.csv line 2.
-// (Device 2 was recorded under other drivers; a host reports one version, so this one.)
+// (Devices 2 and 3 were recorded under other drivers; a host reports one version, so this.)
 constexpr const char *kDriverVersion = "590.48.01";
 
 constexpr RecordedDevice kDevices[] = {
     // 0: querygpu-h100-590.48.01.csv line 2 (H100 under gpu-burn load, UUID masked by the
     // capture tool), processes from computeapps-h100-590.48.01.csv.
+    // memory.reserved there reads 479 MiB; nvidia-smi rounds each figure to a MiB, so the
+    // fake takes reserved = total - used - free (478 MiB) to keep v2's sum exact.
     {"NVIDIA H100 80GB HBM3", "GPU-00000000-0000-0000-0000-000000000000", true, 100, 11,
-     81559 * kMiB, 19818 * kMiB, 61263 * kMiB, 59, 631950, 700000, 1980, 1980, 2619, 1545,
-     kH100Processes, 3},
+     81559 * kMiB, 19818 * kMiB, 61263 * kMiB, 478 * kMiB, true, 59, 631950, 700000, 1980,
+     1980, 2619, 1545, kH100Processes, 3},
     // 1: querygpu-h100-mig-590.48.01.csv line 2 (same H100 in MIG mode): utilization.gpu and
     // utilization.memory are [N/A] there, so the fake answers Not Supported for them.
+    // memory.reserved 479 MiB there too; 478 for the exact sum, as above.
     {"NVIDIA H100 80GB HBM3", "GPU-00000000-0000-0000-0000-000000000000", false, 0, 0,
-     81559 * kMiB, 11125 * kMiB, 69956 * kMiB, 53, 433780, 700000, 1980, 1980, 2619, 1545,
-     kH100MigProcesses, 3},
+     81559 * kMiB, 11125 * kMiB, 69956 * kMiB, 478 * kMiB, true, 53, 433780, 700000, 1980,
+     1980, 2619, 1545, kH100MigProcesses, 3},
     // 2: querygpu-rtx2080super-win-466.63.csv line 2 (Windows, UUID not masked), with the
     // processes of the same card (bus 00000000:0C:00.0) from
-    // computeapps-rtx2080super-win-591.86.csv, a later driver on that machine.
+    // computeapps-rtx2080super-win-591.86.csv, a later driver on that machine. Driver 466
+    // had no memory.reserved field and no nvmlDeviceGetMemoryInfo_v2: v1 only, and its used
+    // is total - free exactly as recorded, so the reserved share is 0 here.
     {"NVIDIA GeForce RTX 2080 SUPER", "GPU-1937b558-347d-0f30-105b-893b98985668", true, 0, 10,
-     8192 * kMiB, 856 * kMiB, 7336 * kMiB, 35, 31120, 250000, 300, 300, 405, 540,
+     8192 * kMiB, 856 * kMiB, 7336 * kMiB, 0, false, 35, 31120, 250000, 300, 300, 405, 540,
      kRtx2080SuperWinProcesses, 12},
+    // 3: tests/fixtures/h200/nvml-semantics.txt, "raw NVML (load)", byte for byte: memory_v2
+    // total=150754820096 reserved=644939776 free=145262510080 used=4847370240 (memory_v1
+    // used=5492310016 = total - free), power 488972 mW, limit 700000, 53 C, utilisation
+    // 100/21, clocks graphics/sm/memory/video 1980/1980/3201/1545 MHz, fan Not Supported.
+    // Name and UUID from nvml-probe.txt (same machine, same run).
+    {"NVIDIA H200", "GPU-f7e4e3c0-eb27-e41e-ac44-9bd58c875404", true, 100, 21,
+     150754820096ULL, 4847370240ULL, 145262510080ULL, 644939776ULL, true, 53, 488972, 700000,
+     1980, 1980, 3201, 1545, kH200Processes, 1},
 };
 constexpr unsigned int kRecordedCount = sizeof kDevices / sizeof kDevices[0];
 
@@ -144,6 +177,12 @@ struct Memory
 {
     unsigned long long total, free, used;
 };
+struct MemoryV2
+{
+    unsigned int version;
+    unsigned long long total, reserved, free, used;
+};
+constexpr unsigned int kMemoryV2Version = unsigned(sizeof(MemoryV2)) | (2u << 24);
 struct ProcessInfo
 {
     unsigned int pid;
@@ -180,6 +219,8 @@ __attribute__((visibility("default"))) const char *nvmlErrorString(int code)
     case kNotSupported: return "Not Supported";
     case kInsufficientSize: return "Insufficient Size";
     case kDriverNotLoaded: return "Driver Not Loaded";
+    case kFunctionNotFound: return "Function Not Found";
+    case kArgumentVersionMismatch: return "Argument Version Mismatch";
     default: return "Unknown Error";
     }
 }
@@ -226,13 +267,36 @@ __attribute__((visibility("default"))) int nvmlDeviceGetUtilizationRates(void *d
     return kSuccess;
 }
 
+// v1: the reserved memory counts as used (used = total - free).
 __attribute__((visibility("default"))) int nvmlDeviceGetMemoryInfo(void *d, Memory *m)
 {
+    if (!m)
+        return kInvalidArgument;
     m->total = device(d)->memoryTotal;
-    m->used = device(d)->memoryUsed;
     m->free = device(d)->memoryFree;
+    m->used = device(d)->memoryUsed + device(d)->memoryReserved;
     return kSuccess;
 }
+
+#ifndef GPUWB_FAKE_NVML_WITHOUT_MEMORY_V2
+// v2: checks the caller's version field as NVML does, and answers Function Not Found where
+// the recorded driver had no such call, or when GPUWB_FAKE_NVML_MEMORY_V2=absent.
+__attribute__((visibility("default"))) int nvmlDeviceGetMemoryInfo_v2(void *d, MemoryV2 *m)
+{
+    if (const char *v2 = std::getenv("GPUWB_FAKE_NVML_MEMORY_V2");
+        (v2 && std::strcmp(v2, "absent") == 0) || !device(d)->hasMemoryV2)
+        return kFunctionNotFound;
+    if (!m)
+        return kInvalidArgument;
+    if (m->version != kMemoryV2Version)
+        return kArgumentVersionMismatch;
+    m->total = device(d)->memoryTotal;
+    m->reserved = device(d)->memoryReserved;
+    m->free = device(d)->memoryFree;
+    m->used = device(d)->memoryUsed;
+    return kSuccess;
+}
+#endif
 
 // Sensor 0 is NVML_TEMPERATURE_GPU, the only one nvmlDeviceGetTemperature knows.
 __attribute__((visibility("default"))) int nvmlDeviceGetTemperature(void *d, int sensor,
@@ -279,7 +343,9 @@ __attribute__((visibility("default"))) int nvmlDeviceGetComputeRunningProcesses_
     void *d, unsigned int *count, ProcessInfo *infos)
 {
     const RecordedDevice *dev = device(d);
-    const unsigned int n = dev->processCount;
+    const char *extraText = indexOf(dev) == 0 ? std::getenv("GPUWB_FAKE_NVML_EXTRA_PID") : nullptr;
+    const unsigned int extraPid = extraText ? unsigned(std::strtoul(extraText, nullptr, 10)) : 0;
+    const unsigned int n = dev->processCount + (extraPid > 0 ? 1 : 0);
     bool &grew = g_processListGrew[indexOf(dev)];
     if (*count < n || (n > 0 && !grew)) {
         grew = true;
@@ -288,7 +354,9 @@ __attribute__((visibility("default"))) int nvmlDeviceGetComputeRunningProcesses_
     }
     if (n > 0 && !infos)
         return kInvalidArgument;
-    for (unsigned int i = 0; i < n; ++i) {
+    if (extraPid > 0)
+        infos[n - 1] = ProcessInfo{extraPid, kValueNotAvailable, kNoInstance, kNoInstance};
+    for (unsigned int i = 0; i < dev->processCount; ++i) {
         infos[i].pid = dev->processes[i].pid;
         infos[i].usedGpuMemory = dev->processes[i].usedBytes;
         infos[i].gpuInstanceId = dev->processes[i].gpuInstanceId;

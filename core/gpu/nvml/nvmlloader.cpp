@@ -31,8 +31,21 @@ struct nvmlMemory_t
 {
     unsigned long long total;
     unsigned long long free;
+    unsigned long long used; // v1 counts the driver's reserved memory as used
+};
+
+// nvmlMemory_v2_t: `used` leaves the reserved memory out, as nvidia-smi's memory.used does
+// (recorded on an H200: v1 used 615 MiB at idle, v2 used 0 and reserved 615 MiB).
+struct nvmlMemoryV2_t
+{
+    unsigned int version;
+    unsigned long long total;
+    unsigned long long reserved;
+    unsigned long long free;
     unsigned long long used;
 };
+// NVML_STRUCT_VERSION(Memory, 2): the struct's size with the version in the top byte.
+constexpr unsigned int kMemoryV2Version = unsigned(sizeof(nvmlMemoryV2_t)) | (2u << 24);
 
 // nvmlProcessInfo_v1_t: what the un-versioned query fills.
 struct nvmlProcessInfoV1_t
@@ -59,6 +72,7 @@ using HandleFn = nvmlReturn_t (*)(unsigned int, nvmlDevice_t *);
 using DeviceStringFn = nvmlReturn_t (*)(nvmlDevice_t, char *, unsigned int);
 using UtilizationFn = nvmlReturn_t (*)(nvmlDevice_t, nvmlUtilization_t *);
 using MemoryFn = nvmlReturn_t (*)(nvmlDevice_t, nvmlMemory_t *);
+using MemoryV2Fn = nvmlReturn_t (*)(nvmlDevice_t, nvmlMemoryV2_t *);
 using TemperatureFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned int, unsigned int *);
 using DeviceUIntFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned int *);
 using ClockFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned int, unsigned int *);
@@ -87,6 +101,7 @@ struct NvmlLoader::Api
     DeviceStringFn uuid = nullptr;
     UtilizationFn utilization = nullptr;
     MemoryFn memory = nullptr;
+    MemoryV2Fn memoryV2 = nullptr;
     TemperatureFn temperature = nullptr;
     DeviceUIntFn powerUsage = nullptr;
     DeviceUIntFn powerLimit = nullptr;
@@ -173,6 +188,7 @@ bool NvmlLoader::open(const std::string &libraryPath)
     api->uuid = resolve<DeviceStringFn>(m_handle, {"nvmlDeviceGetUUID"});
     api->utilization = resolve<UtilizationFn>(m_handle, {"nvmlDeviceGetUtilizationRates"});
     api->memory = resolve<MemoryFn>(m_handle, {"nvmlDeviceGetMemoryInfo"});
+    api->memoryV2 = resolve<MemoryV2Fn>(m_handle, {"nvmlDeviceGetMemoryInfo_v2"});
     api->temperature = resolve<TemperatureFn>(m_handle, {"nvmlDeviceGetTemperature"});
     api->powerUsage = resolve<DeviceUIntFn>(m_handle, {"nvmlDeviceGetPowerUsage"});
     api->powerLimit = resolve<DeviceUIntFn>(
@@ -300,7 +316,15 @@ NvmlDeviceReading NvmlLoader::readDevice(unsigned int index) const
         reading.utilizationGpuPercent = u.gpu;
         reading.utilizationMemoryPercent = u.memory;
     }
-    if (nvmlMemory_t m{}; api.memory && api.memory(device, &m) == NVML_SUCCESS) {
+    // v2 first: its `used` is what nvidia-smi shows. v1 (drivers before 510, or a v2 call
+    // that fails) overstates it by the reserved memory, but is the best there is then.
+    nvmlMemoryV2_t m2{};
+    m2.version = kMemoryV2Version;
+    if (api.memoryV2 && api.memoryV2(device, &m2) == NVML_SUCCESS) {
+        reading.memoryUsedBytes = m2.used;
+        reading.memoryTotalBytes = m2.total;
+        reading.memoryReservedBytes = m2.reserved;
+    } else if (nvmlMemory_t m{}; api.memory && api.memory(device, &m) == NVML_SUCCESS) {
         reading.memoryUsedBytes = m.used;
         reading.memoryTotalBytes = m.total;
     }

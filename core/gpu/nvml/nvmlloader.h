@@ -26,8 +26,12 @@ struct NvmlDeviceReading
     std::optional<std::string> uuid;
     std::optional<unsigned int> utilizationGpuPercent;
     std::optional<unsigned int> utilizationMemoryPercent;
+    // Used as nvidia-smi's memory.used counts it: without the driver's reserved memory when
+    // nvmlDeviceGetMemoryInfo_v2 answers; with it included on the v1 fallback.
     std::optional<unsigned long long> memoryUsedBytes;
     std::optional<unsigned long long> memoryTotalBytes;
+    // The driver's reserved memory; absent on the v1 fallback (memoryUsedBytes includes it).
+    std::optional<unsigned long long> memoryReservedBytes;
     std::optional<unsigned int> temperatureCelsius;
     std::optional<unsigned int> powerMilliwatts;
     std::optional<unsigned int> powerLimitMilliwatts;

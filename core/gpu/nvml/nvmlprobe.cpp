@@ -48,8 +48,12 @@ int main(int argc, char **argv)
                     r.uuid.value_or("(no uuid)").c_str());
         std::printf("  utilisation %s (memory %s)\n", show(r.utilizationGpuPercent, " %").c_str(),
                     show(r.utilizationMemoryPercent, " %").c_str());
-        std::printf("  memory %s / %s\n", show(r.memoryUsedBytes, " MiB", 1048576.0).c_str(),
-                    show(r.memoryTotalBytes, " MiB", 1048576.0).c_str());
+        // Used as nvidia-smi counts it (v2); "reserved n/a" means the v1 fallback, whose used
+        // includes the driver's reserved memory.
+        std::printf("  memory %s / %s (reserved %s)\n",
+                    show(r.memoryUsedBytes, " MiB", 1048576.0).c_str(),
+                    show(r.memoryTotalBytes, " MiB", 1048576.0).c_str(),
+                    show(r.memoryReservedBytes, " MiB", 1048576.0).c_str());
         std::printf("  temperature %s  fan %s\n", show(r.temperatureCelsius, " C").c_str(),
                     show(r.fanSpeedPercent, " %").c_str());
         std::printf("  power %s / %s\n", show(r.powerMilliwatts, " W", 1000.0).c_str(),
