@@ -1,12 +1,11 @@
 #include "app/cli.h"
 
 #include "app/clifiles.h"
+#include "app/cligpus.h"
 #include "app/clisupport.h"
 
 #include "app/terminalprompter.h"
 #include "core/fs/localfilesystem.h"
-#include "core/gpu/gpureport.h"
-#include "core/gpu/localgpusource.h"
 #include "core/jobs/jobhistory.h"
 #include "core/jobs/jobmanager.h"
 #include "core/jobs/runconfig.h"
@@ -311,23 +310,6 @@ static int jobsCommand(const QStringList &arguments)
 }
 
 
-static int gpusCommand()
-{
-    auto source = makeLocalGpuSource();
-    if (const Status opened = source->open(); !opened) {
-        std::printf("No NVIDIA GPU found on this machine.\n%s\n", qPrintable(opened.errorMessage()));
-        return 3;
-    }
-    auto snapshot = source->sample();
-    if (!snapshot) {
-        std::printf("%s\n", qPrintable(snapshot.errorMessage()));
-        return 3;
-    }
-    std::printf("%s", qPrintable(formatGpuReport(snapshot.value(), source->description())));
-    return 0;
-}
-
-
 int runCli(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
@@ -343,7 +325,7 @@ int runCli(int argc, char **argv)
         return attachCommand(args);
     if (command == u"jobs")
         return jobsCommand(args);
-    return gpusCommand();
+    return gpusCommand(args);
 }
 
 } // namespace gpuwb

@@ -30,7 +30,8 @@ static int runGui(int argc, char **argv)
         "  gpuwb run [--target HOST] DIR    run DIR's configuration, stream its output\n"
         "  gpuwb attach JOBID               follow a remote job again\n"
         "  gpuwb jobs                       list the job history\n"
-        "  gpuwb gpus                       list the local NVIDIA GPUs with one sample\n"
+        "  gpuwb gpus [HOST] [--watch]      the NVIDIA GPUs here (or on HOST): one sample,\n"
+        "      [--interval SECONDS]         or a new one per interval with --watch\n"
         "  gpuwb ls [-l] HOST:PATH          list a folder on an SSH host\n"
         "  gpuwb cp [-r] SRC DST            copy to or from an SSH host (HOST:PATH)"_s);
     parser.addHelpOption();

@@ -1,8 +1,8 @@
 #include "ui/mainwindow.h"
 
 #include "core/fs/localfilesystem.h"
-#include "core/gpu/gpusampler.h"
-#include "core/gpu/localgpusource.h"
+#include "core/telemetry/gpuattribution.h"
+#include "core/telemetry/gputelemetry.h"
 #include "core/jobs/jobhistory.h"
 #include "core/jobs/jobmanager.h"
 #include "core/remote/remotejob.h"
@@ -19,10 +19,14 @@
 #include "ui/files/filebrowser.h"
 #include "ui/files/filetreemodel.h"
 #include "ui/files/recentprojects.h"
+#include "ui/gpu/gpualertmonitor.h"
 #include "ui/gpu/gpupanel.h"
+#include "ui/gpu/gputext.h"
 #include "ui/jobs/artifactsview.h"
 #include "ui/jobs/imageviewer.h"
+#include "ui/jobs/joblistmodel.h"
 #include "ui/jobs/jobpanel.h"
+#include "ui/jobs/runconfigdialog.h"
 #include "ui/portforwarddialog.h"
 #include "ui/remote/dialogprompter.h"
 #include "ui/remote/hostsdialog.h"
@@ -51,6 +55,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
+#include <QSystemTrayIcon>
 #include <QToolBar>
 #include <QUrl>
 #include <QtConcurrent/QtConcurrentRun>
@@ -126,16 +131,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     createMenus();
     createTargets();
 
-    m_gpuStatus = new QLabel(tr("Looking for a local NVIDIA GPU…"), this);
-    statusBar()->addPermanentWidget(m_gpuStatus);
-
-    m_sampler = new GpuSampler(makeLocalGpuSource(), 1000, this);
-    connect(m_sampler, &GpuSampler::sampled, this, &MainWindow::onGpuSampled);
-    connect(m_sampler, &GpuSampler::failed, this, &MainWindow::onGpuFailed);
-    connect(m_sampler, &GpuSampler::sampled, m_gpuPanel, &GpuPanel::onSampled);
-    connect(m_sampler, &GpuSampler::failed, m_gpuPanel, &GpuPanel::onSourceFailed);
-    connect(m_sampler, &GpuSampler::opened, m_gpuPanel, &GpuPanel::onOpened);
-    m_sampler->start();
+    createGpuTelemetry();
 
     QSettings settings;
     restoreGeometry(settings.value(u"window/geometry"_s).toByteArray());
@@ -149,7 +145,9 @@ MainWindow::~MainWindow()
     // Connection threads waiting on a question must not wait for this window any more.
     if (m_prompter)
         m_prompter->shutdown();
-    m_sampler->stop();
+    // The telemetry streams over the connections: it goes before them.
+    delete m_telemetry;
+    m_telemetry = nullptr;
     // Jobs outlive their panels' views otherwise; end them before the widgets go.
     delete m_targetSelector;
     m_targetSelector = nullptr;
@@ -388,6 +386,11 @@ void MainWindow::createTargets()
             [this](const QString &, const QString &targetId) {
                 showPortForward(RemoteTarget::aliasFromId(targetId));
             });
+    // The dialog's target and the toolbar's are one setting: the window opens the run
+    // configuration itself, with the toolbar's choices, and the toolbar follows a save.
+    QAction *editRunConfig = m_jobPanel->editRunConfigAction();
+    disconnect(editRunConfig, &QAction::triggered, m_jobPanel, nullptr);
+    connect(editRunConfig, &QAction::triggered, this, &MainWindow::editRunConfig);
     m_jobs->reattach(); // running remote jobs of the history come back (jobStarted)
     for (Job *job : m_jobs->jobs())
         watchJob(job);
@@ -443,6 +446,49 @@ void MainWindow::watchJob(Job *job)
         // The job may end (stopped) while the question is open: the question goes with it.
         connect(remote, &Job::finished, box, &QWidget::close);
         box->open();
+    });
+}
+
+void MainWindow::editRunConfig()
+{
+    const QString dir = m_project.path();
+    if (dir.isEmpty()) {
+        m_jobPanel->editRunConfig(); // it says to open a project first
+        return;
+    }
+    struct Loaded
+    {
+        bool ok = false;
+        bool fileExists = false;
+        RunConfig config;
+    };
+    QtConcurrent::run([dir] {
+        Loaded loaded;
+        loaded.fileExists = QFileInfo::exists(
+            QDir(dir).filePath(QString::fromLatin1(RunConfigIo::FileName)));
+        Result<RunConfig> config = RunConfigIo::loadRunConfig(dir);
+        loaded.ok = config.ok();
+        if (config.ok())
+            loaded.config = std::move(config).value();
+        return loaded;
+    }).then(this, [this, dir](const Loaded &loaded) {
+        if (dir != m_project.path())
+            return;
+        if (!loaded.ok && loaded.fileExists) {
+            m_jobPanel->editRunConfig(); // a file that does not parse: it says what is wrong
+            return;
+        }
+        auto *dialog = new RunConfigDialog(dir, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->setTargetChoices(m_targetSelector->choices());
+        dialog->setRunConfig(loaded.config);
+        dialog->selectTarget(m_targetSelector->choice()); // it opens on what the toolbar shows
+        connect(dialog, &RunConfigDialog::saved, this, [this, dir](const RunConfig &config) {
+            if (dir == m_project.path())
+                m_targetSelector->followRunConfig(config.target);
+            statusBar()->showMessage(tr("Saved gpuwb.toml."), 8000);
+        });
+        dialog->open();
     });
 }
 
@@ -582,27 +628,84 @@ void MainWindow::rebuildRecentMenu()
         m_recentMenu->addAction(tr("No recent projects"))->setEnabled(false);
 }
 
-void MainWindow::onGpuSampled(const GpuSnapshot &snapshot)
+void MainWindow::createGpuTelemetry()
 {
-    if (m_gpuStatusKnown)
-        return;
-    m_gpuStatusKnown = true;
-    m_targetSelector->setLocalGpu(!snapshot.gpus.isEmpty());
-    if (snapshot.gpus.isEmpty()) {
-        m_gpuStatus->setText(tr("No local NVIDIA GPU"));
-        return;
-    }
-    m_gpuStatus->setText(snapshot.gpus.size() == 1
-                             ? tr("Local NVIDIA GPU: %1").arg(snapshot.gpus.first().name)
-                             : tr("%n local NVIDIA GPUs", nullptr, int(snapshot.gpus.size())));
+    m_gpuStatus = new QLabel(tr("Looking for GPUs…"), this);
+    m_gpuStatus->setObjectName(u"gpuStatus"_s);
+    statusBar()->addPermanentWidget(m_gpuStatus);
+
+    m_telemetry = new GpuTelemetry(m_connections, this);
+    m_gpuPanel->setJobManager(m_jobs.get());
+    m_gpuPanel->setTelemetry(m_telemetry);
+    connect(m_telemetry, &GpuTelemetry::statusChanged, this,
+            [this](const QString &hostId) { updateGpuStatus(hostId); });
+    connect(m_telemetry, &GpuTelemetry::sampled, this, [this](const QString &hostId) {
+        updateGpuStatus(hostId);
+        updateJobGpus();
+    });
+    connect(m_targetSelector->comboBox(), &QComboBox::currentIndexChanged, this,
+            [this] { updateGpuStatus({}); });
+    connect(m_gpuPanel, &GpuPanel::alertRaised, this, &MainWindow::showGpuAlert);
+    m_telemetry->start();
 }
 
-void MainWindow::onGpuFailed(const Error &error)
+// The status bar summarises the GPUs of the toolbar's target; hostId is the host that just
+// changed (empty: the target itself changed).
+void MainWindow::updateGpuStatus(const QString &hostId)
 {
-    m_gpuStatusKnown = true;
-    m_targetSelector->setLocalGpu(false);
-    m_gpuStatus->setText(tr("No local NVIDIA GPU"));
-    m_gpuStatus->setToolTip(error.message);
+    if (!m_telemetry)
+        return;
+    if (hostId == u"local"_s) {
+        const bool hasGpu = m_telemetry->status(hostId) == GpuHostStatus::Live
+                            && !m_telemetry->latest(hostId).gpus.isEmpty();
+        const bool known = m_telemetry->status(hostId) != GpuHostStatus::Starting;
+        if (known && m_localGpu != int(hasGpu)) {
+            m_localGpu = int(hasGpu);
+            m_targetSelector->setLocalGpu(hasGpu);
+        }
+    }
+    QString why;
+    QString target = m_targetSelector->resolve(&why);
+    if (target.isEmpty())
+        target = u"local"_s;
+    if (!hostId.isEmpty() && hostId != target)
+        return;
+    const QString text = m_telemetry->hostIds().contains(target)
+        ? GpuText::summary(target, m_telemetry->status(target), m_telemetry->latest(target))
+        : tr("%1: not connected").arg(GpuText::hostLabel(target));
+    if (m_gpuStatus->text() != text)
+        m_gpuStatus->setText(text);
+    const QString tip = m_telemetry->statusMessage(target);
+    if (m_gpuStatus->toolTip() != tip)
+        m_gpuStatus->setToolTip(tip);
+}
+
+void MainWindow::updateJobGpus()
+{
+    if (!m_telemetry || !m_jobPanel)
+        return;
+    const QList<JobIdentity> jobs = GpuPanel::jobIdentities(m_jobs.get());
+    QList<JobGpuUse> uses;
+    if (!jobs.isEmpty()) {
+        const QStringList hosts = m_telemetry->hostIds();
+        for (const QString &host : hosts)
+            uses += GpuAttribution::match(host, m_telemetry->latest(host), jobs);
+    }
+    m_jobPanel->model()->setGpuUses(uses);
+}
+
+void MainWindow::showGpuAlert(const GpuAlert &alert)
+{
+    if (QSystemTrayIcon::isSystemTrayAvailable()) {
+        if (!m_gpuTray) {
+            m_gpuTray = new QSystemTrayIcon(windowIcon(), this);
+            m_gpuTray->setToolTip(windowTitle());
+            m_gpuTray->show();
+        }
+        m_gpuTray->showMessage(alert.title, alert.message, QSystemTrayIcon::Warning, 15000);
+        return;
+    }
+    statusBar()->showMessage(alert.title + u": "_s + alert.message, 60000);
 }
 
 void MainWindow::updateTitle(bool anyDirty)

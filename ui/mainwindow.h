@@ -10,6 +10,7 @@ class QComboBox;
 class QDockWidget;
 class QLabel;
 class QMenu;
+class QSystemTrayIcon;
 
 namespace gpuwb {
 
@@ -24,7 +25,8 @@ class TransfersView;
 class GpuPanel;
 class Job;
 class TargetSelector;
-class GpuSampler;
+class GpuTelemetry;
+struct GpuAlert;
 class JobHistory;
 class JobManager;
 class JobPanel;
@@ -35,7 +37,7 @@ struct Error;
 
 // The workbench window: file browser, editor, job panel and GPU panel around one project
 // folder, and the remote files and transfers of SSH hosts. It owns the session's core objects
-// (file system, job manager and history, GPU sampler, hosts, SSH connections, transfer queue)
+// (file system, job manager and history, GPU telemetry, hosts, SSH connections, transfer queue)
 // and wires them to the panels; the panels themselves hold the behaviour. Lives on the
 // UI thread.
 class MainWindow : public QMainWindow
@@ -84,16 +86,19 @@ private:
     void createRemote();
     void chooseProject();
     void rebuildRecentMenu();
-    void onGpuSampled(const GpuSnapshot &snapshot);
-    void onGpuFailed(const Error &error);
+    void createGpuTelemetry();
+    void updateGpuStatus(const QString &hostId);
+    void updateJobGpus();
+    void showGpuAlert(const GpuAlert &alert);
     void updateTitle(bool anyDirty);
     void createTargets();
     void watchJob(Job *job);
+    void editRunConfig();
 
     LocalFileSystem *m_fileSystem = nullptr;
     std::unique_ptr<JobHistory> m_history;
     std::unique_ptr<JobManager> m_jobs;
-    GpuSampler *m_sampler = nullptr;
+    GpuTelemetry *m_telemetry = nullptr;
     std::unique_ptr<RecentProjects> m_recent;
 
     FileBrowser *m_files = nullptr;
@@ -109,9 +114,10 @@ private:
     RemotePanel *m_remote = nullptr;
     TransfersView *m_transfersView = nullptr;
     QLabel *m_gpuStatus = nullptr;
+    QSystemTrayIcon *m_gpuTray = nullptr; // made for the first GPU alert, where there is a tray
     QMenu *m_recentMenu = nullptr;
     Location m_project;
-    bool m_gpuStatusKnown = false;
+    int m_localGpu = -1; // what the target selector was told: -1 nothing yet, 0 no, 1 yes
 };
 
 } // namespace gpuwb

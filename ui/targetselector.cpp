@@ -6,6 +6,8 @@
 #include "core/ssh/hoststore.h"
 
 #include <QComboBox>
+#include <QDir>
+#include <QFile>
 #include <QFuture>
 #include <QSettings>
 #include <QtConcurrent/QtConcurrentRun>
@@ -32,6 +34,27 @@ void setProjectValue(const QString &key, const QString &project, const QString &
     QVariantMap map = settings.value(key).toMap();
     map.insert(project, value);
     settings.setValue(key, map);
+}
+
+void removeProjectValue(const QString &key, const QString &project)
+{
+    QSettings settings;
+    QVariantMap map = settings.value(key).toMap();
+    if (map.remove(project) > 0)
+        settings.setValue(key, map);
+}
+
+// The target gpuwb.toml writes out, empty when it has none (or does not parse): a file
+// without a target key means "local" to the CLI, but here it leaves Auto.
+QString fileTarget(const QString &dir)
+{
+    QFile file(QDir(dir).filePath(QString::fromLatin1(RunConfigIo::FileName)));
+    if (file.size() > (1 << 20) || !file.open(QIODevice::ReadOnly))
+        return {};
+    const QByteArray text = file.readAll();
+    if (!RunConfigIo::parseRunConfig(text).ok())
+        return {};
+    return RunConfigIo::writtenTarget(text);
 }
 
 } // namespace
@@ -81,16 +104,11 @@ void TargetSelector::setProject(const QString &dir)
     if (!projectValue(kChoiceKey, dir).isEmpty() || dir.isEmpty())
         return;
     // No choice kept for this project: show what its gpuwb.toml says, read off the UI thread.
-    QtConcurrent::run([dir] { return RunConfigIo::loadRunConfig(dir); })
-        .then(this, [this, dir](const Result<RunConfig> &config) {
-            // "local" is also what a gpuwb.toml without a target reads as: Auto stays then.
-            if (dir != m_project || !config.ok() || config->target == u"local"_s
-                || !projectValue(kChoiceKey, dir).isEmpty())
-                return;
-            const int index = m_box->findData(config->target);
-            if (index >= 0)
-                m_box->setCurrentIndex(index);
-        });
+    QtConcurrent::run(&fileTarget, dir).then(this, [this, dir](const QString &target) {
+        if (dir != m_project || target.isEmpty() || !projectValue(kChoiceKey, dir).isEmpty())
+            return;
+        showChoice(target);
+    });
 }
 
 void TargetSelector::setLocalGpu(bool hasGpu)
@@ -115,6 +133,33 @@ bool TargetSelector::choose(const QString &choice)
     m_box->setCurrentIndex(index);
     onActivated();
     return true;
+}
+
+QList<std::pair<QString, QString>> TargetSelector::choices() const
+{
+    QList<std::pair<QString, QString>> list;
+    for (int i = 0; i < m_box->count(); ++i)
+        list.append({m_box->itemData(i).toString(), m_box->itemText(i)});
+    return list;
+}
+
+void TargetSelector::followRunConfig(const QString &target)
+{
+    if (m_project.isEmpty())
+        return;
+    removeProjectValue(kChoiceKey, m_project);
+    showChoice(target.isEmpty() ? u"local"_s : target);
+}
+
+void TargetSelector::showChoice(const QString &id)
+{
+    int index = m_box->findData(id);
+    if (index < 0 && id.startsWith(u"ssh:"_s)) {
+        m_box->addItem(tr("%1 (not in the host list)").arg(RemoteTarget::aliasFromId(id)), id);
+        index = m_box->count() - 1;
+    }
+    if (index >= 0)
+        m_box->setCurrentIndex(index);
 }
 
 QString TargetSelector::resolve(QString *why) const
@@ -173,10 +218,8 @@ void TargetSelector::rebuild()
     for (const SshHost &host : m_hosts->hosts())
         m_box->addItem(host.alias, RemoteTarget::idFor(host.alias));
     // A kept host that is gone still shows, so the choice is not silently changed.
-    if (m_box->findData(current) < 0 && current.startsWith(u"ssh:"_s))
-        m_box->addItem(tr("%1 (not in the host list)").arg(RemoteTarget::aliasFromId(current)),
-                       current);
-    m_box->setCurrentIndex(std::max(0, m_box->findData(current)));
+    m_box->setCurrentIndex(0);
+    showChoice(current);
 }
 
 void TargetSelector::onActivated()

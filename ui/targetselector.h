@@ -1,7 +1,10 @@
 #pragma once
 
+#include <QList>
 #include <QObject>
 #include <QString>
+
+#include <utility>
 
 class QComboBox;
 
@@ -15,9 +18,12 @@ struct JobSpec;
 // The "Target:" choice beside Run: Auto, This machine, and every host of the HostStore (kept
 // in step with it). Registers a RemoteTarget in the JobManager for every host, over the
 // window's shared connections. The choice is kept per project (QSettings, keyed by the
-// project's path); with none kept it is Auto, or the host (or "auto") the project's gpuwb.toml
-// names. Auto means this machine when it has an NVIDIA GPU, otherwise the host this project
-// last ran on, otherwise the first host. UI thread.
+// project's path); with none kept it is what the target key of the project's gpuwb.toml says
+// (Auto when it has none). Auto means this machine when it has an NVIDIA GPU, otherwise the host this project
+// last ran on, otherwise the first host. The Run Configuration dialog offers the same choices
+// (choices()); saving it writes gpuwb.toml's target and the toolbar follows
+// (followRunConfig()), while a choice made here stays the user's own and never touches the
+// file. UI thread.
 class TargetSelector : public QObject
 {
     Q_OBJECT
@@ -33,6 +39,11 @@ public:
     QString choice() const;
     // Selects a choice as the user would (kept for the project); false when not listed.
     bool choose(const QString &choice);
+    // What the box lists, in order: (id, label), for the Run Configuration dialog.
+    QList<std::pair<QString, QString>> choices() const;
+    // gpuwb.toml of the current project now says `target`: the box shows it, and a choice kept
+    // for the project gives way to the file.
+    void followRunConfig(const QString &target);
     // The target Run uses now: the choice with Auto resolved; empty with `why` when none.
     QString resolve(QString *why) const;
     // Remembers the host a job of this project ran on (for Auto).
@@ -48,6 +59,7 @@ signals:
 
 private:
     void rebuild();
+    void showChoice(const QString &id); // selects id, listing a host no longer known
     void onActivated();
     QString autoTarget() const;
     QString autoLabel() const;

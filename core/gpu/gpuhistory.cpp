@@ -19,6 +19,22 @@ void GpuHistory::append(const GpuSnapshot &snapshot)
     m_count = std::min<qsizetype>(m_count + 1, m_capacity);
 }
 
+void GpuHistory::setCapacity(int capacity)
+{
+    GPUWB_CHECK(capacity > 0, );
+    capacity = std::max(1, capacity);
+    if (capacity == m_capacity)
+        return;
+    const qsizetype keep = std::min<qsizetype>(m_count, capacity);
+    std::vector<GpuSnapshot> ring(static_cast<size_t>(capacity));
+    for (qsizetype i = 0; i < keep; ++i)
+        ring[size_t(i)] = std::move(m_ring[size_t((m_head - keep + i + m_capacity) % m_capacity)]);
+    m_ring = std::move(ring);
+    m_capacity = capacity;
+    m_count = keep;
+    m_head = keep % capacity;
+}
+
 void GpuHistory::clear()
 {
     for (GpuSnapshot &s : m_ring)
@@ -36,6 +52,25 @@ const GpuSnapshot &GpuHistory::at(qsizetype i) const
 GpuSnapshot GpuHistory::latest() const
 {
     return m_count == 0 ? GpuSnapshot{} : at(m_count - 1);
+}
+
+QList<GpuSnapshot> GpuHistory::snapshots(qint64 windowMs) const
+{
+    QList<GpuSnapshot> result;
+    if (m_count == 0)
+        return result;
+    const qint64 newest = at(m_count - 1).timestampMs;
+    qsizetype first = m_count;
+    while (first > 0) {
+        const qint64 age = newest - at(first - 1).timestampMs;
+        if (age > windowMs || age < 0)
+            break;
+        --first;
+    }
+    result.reserve(m_count - first);
+    for (qsizetype i = first; i < m_count; ++i)
+        result.append(at(i));
+    return result;
 }
 
 QList<QPointF> GpuHistory::series(const QString &uuid, GpuMetric metric, qint64 windowMs) const

@@ -37,10 +37,14 @@ public:
     void append(const GpuSnapshot &snapshot);
     void clear();
     int capacity() const { return m_capacity; }
+    // Changes the capacity, keeping the newest snapshots that fit.
+    void setCapacity(int capacity);
     int size() const { return int(m_count); }
     bool isEmpty() const { return m_count == 0; }
     // The newest snapshot; an empty one when there is none.
     GpuSnapshot latest() const;
+    // The snapshots no older than windowMs before the newest, oldest first (CSV export).
+    QList<GpuSnapshot> snapshots(qint64 windowMs) const;
 
     // Points of one GPU (by uuid) no older than windowMs before the newest snapshot: x in
     // seconds relative to the newest snapshot (<= 0), oldest first; snapshots where the GPU

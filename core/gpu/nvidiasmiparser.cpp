@@ -437,4 +437,179 @@ void attachProcesses(GpuSnapshot *snapshot, const QList<ComputeApp> &apps)
     }
 }
 
+QSet<QString> parseHelpQueryGpu(const QByteArray &helpText)
+{
+    // A field line starts with a quoted name, optionally followed by `or "alias"`; prose that
+    // quotes values ("Default" means ...) does not match the whole-line pattern.
+    static const QRegularExpression fieldLine(
+        u"^\"([A-Za-z0-9_.]+)\"(?:\\s+or\\s+\"([A-Za-z0-9_.]+)\")*\\s*$"_s);
+    static const QRegularExpression quoted(u"\"([A-Za-z0-9_.]+)\""_s);
+    QSet<QString> fields;
+    const QString text = QString::fromUtf8(helpText);
+    for (QString line : text.split(u'\n')) {
+        line = line.trimmed();
+        if (!fieldLine.match(line).hasMatch())
+            continue;
+        for (const QRegularExpressionMatch &m : quoted.globalMatch(line)) {
+            fields.insert(m.captured(1));
+            fields.insert(canonicalField(m.captured(1)));
+        }
+    }
+    return fields;
+}
+
+QStringList chooseQueryGpuFields(const QSet<QString> &offered)
+{
+    QStringList chosen;
+    for (const QString &field : queryGpuFields()) {
+        if (offered.contains(field))
+            chosen.append(field);
+        if (field == u"timestamp"_s && offered.contains(u"count"_s))
+            chosen.append(u"count"_s);
+        // Newer drivers average power.draw over a second; the instant reading suits live
+        // charts (the parser takes whichever holds a value).
+        if (field == u"power.draw"_s && offered.contains(u"power.draw.instant"_s))
+            chosen.append(u"power.draw.instant"_s);
+    }
+    const bool identifiable = chosen.contains(u"uuid"_s) || chosen.contains(u"index"_s)
+        || chosen.contains(u"name"_s);
+    return identifiable ? chosen : QStringList();
+}
+
+std::optional<ProcStat> parseProcStat(const QByteArray &statLine)
+{
+    // "pid (comm) state ppid pgrp session ..."
+    const qsizetype open = statLine.indexOf(" (");
+    const qsizetype close = statLine.lastIndexOf(')');
+    if (open <= 0 || close < open)
+        return std::nullopt;
+    bool ok = false;
+    ProcStat stat;
+    stat.pid = statLine.left(open).trimmed().toLongLong(&ok);
+    if (!ok || stat.pid <= 0)
+        return std::nullopt;
+    const QList<QByteArray> rest = statLine.mid(close + 1).simplified().split(' ');
+    if (rest.size() < 4)
+        return std::nullopt;
+    bool okGroup = false;
+    bool okSession = false;
+    stat.processGroup = rest.at(2).toLongLong(&okGroup);
+    stat.session = rest.at(3).toLongLong(&okSession);
+    if (!okGroup || !okSession || stat.processGroup < 0 || stat.session < 0)
+        return std::nullopt;
+    return stat;
+}
+
+QueryGpuStream::QueryGpuStream(QStringList fields, qsizetype maxLineBytes)
+    : m_maxLineBytes(std::max<qsizetype>(64, maxLineBytes))
+{
+    for (const QString &f : fields)
+        m_fields.append(canonicalField(f.trimmed()));
+    m_countColumn = int(m_fields.indexOf(u"count"_s));
+    m_nameColumn = int(m_fields.indexOf(u"name"_s));
+    m_hasIdentity = m_fields.contains(u"uuid"_s) || m_fields.contains(u"pci.bus_id"_s)
+        || m_fields.contains(u"index"_s);
+}
+
+QList<GpuSnapshot> QueryGpuStream::feed(QByteArrayView bytes)
+{
+    QList<GpuSnapshot> out;
+    while (!bytes.isEmpty()) {
+        const qsizetype end = bytes.indexOf('\n');
+        const QByteArrayView part = end < 0 ? bytes : bytes.first(end);
+        if (!m_discarding) {
+            if (m_buffer.size() + part.size() > m_maxLineBytes) {
+                m_problems.append(Error{u"gpu.smi-line-too-long"_s,
+                                        u"nvidia-smi printed a line longer than %1 bytes; it "
+                                        "was skipped."_s.arg(m_maxLineBytes)});
+                m_buffer.clear();
+                m_discarding = true;
+            } else {
+                m_buffer.append(part);
+            }
+        }
+        if (end < 0)
+            break;
+        if (!m_discarding)
+            line(m_buffer, &out);
+        m_buffer.clear();
+        m_discarding = false;
+        bytes = bytes.sliced(end + 1);
+    }
+    return out;
+}
+
+QList<GpuSnapshot> QueryGpuStream::finish()
+{
+    QList<GpuSnapshot> out;
+    if (!m_discarding && !m_buffer.isEmpty())
+        line(m_buffer, &out);
+    m_buffer.clear();
+    m_discarding = false;
+    emitPending(&out);
+    return out;
+}
+
+QList<Error> QueryGpuStream::takeProblems()
+{
+    return std::exchange(m_problems, {});
+}
+
+void QueryGpuStream::emitPending(QList<GpuSnapshot> *out)
+{
+    if (!m_pending.gpus.isEmpty())
+        out->append(std::exchange(m_pending, GpuSnapshot{}));
+    m_pending = GpuSnapshot{};
+    m_seen.clear();
+    m_expected = 0;
+}
+
+void QueryGpuStream::line(QByteArrayView bytes, QList<GpuSnapshot> *out)
+{
+    QString text = QString::fromUtf8(bytes);
+    if (text.endsWith(u'\r'))
+        text.chop(1);
+    if (text.trimmed().isEmpty())
+        return;
+    if (std::optional<Error> failure = recogniseFailure(text)) {
+        m_problems.append(*failure);
+        if (!m_fatal)
+            m_fatal = failure;
+        return;
+    }
+    Result<GpuSnapshot> row = parseQueryGpu(text.toUtf8() + '\n', m_fields);
+    if (!row || row->gpus.size() != 1) {
+        const QString shown = text.size() > 120 ? text.left(120) + u"…"_s : text;
+        m_problems.append(Error{u"gpu.smi-bad-row"_s,
+                                u"An nvidia-smi row could not be read and was skipped: %1"_s.arg(
+                                    shown)});
+        return;
+    }
+    GpuSample sample = row->gpus.first();
+    // The count column precedes the name, whose surplus ", " parts never shift it.
+    int count = 0;
+    if (m_countColumn >= 0 && (m_nameColumn < 0 || m_countColumn < m_nameColumn)) {
+        const QStringList parts = text.split(u", "_s);
+        if (m_countColumn < parts.size())
+            count = parts.at(m_countColumn).trimmed().toInt();
+    }
+    if (m_hasIdentity && m_seen.contains(sample.uuid))
+        emitPending(out);
+    if (m_pending.gpus.isEmpty()) {
+        m_pending.timestampMs = row->timestampMs;
+        m_pending.driverVersion = row->driverVersion;
+        m_expected = count;
+    }
+    if (!m_fields.contains(u"index"_s)) {
+        // Without an index column the position in the pass is the index, as in a whole parse.
+        if (sample.uuid == fallbackKey(QString(), sample.index))
+            sample.uuid = fallbackKey(QString(), int(m_pending.gpus.size()));
+        sample.index = int(m_pending.gpus.size());
+    }
+    m_seen.insert(sample.uuid);
+    m_pending.gpus.append(sample);
+    if (m_expected > 0 && m_pending.gpus.size() >= m_expected)
+        emitPending(out);
+}
+
 } // namespace gpuwb::NvidiaSmiParser

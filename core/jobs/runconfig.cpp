@@ -11,6 +11,7 @@
 #include <QStringDecoder>
 
 #include <algorithm>
+#include <optional>
 
 using namespace Qt::StringLiterals;
 
@@ -72,6 +73,7 @@ public:
     void advance() { ++m_pos; }
     QString rest() const { return m_text.mid(m_pos); }
     int column() const { return int(m_pos) + 1; }
+    qsizetype position() const { return m_pos; }
     int line() const { return m_line; }
 
     Result<QString> readKey()
@@ -542,6 +544,103 @@ QByteArray updateRunConfigText(const QByteArray &existing, const RunConfig &conf
     return (out.join(u'\n') + u'\n').toUtf8();
 }
 
+namespace {
+
+// Where the top-level target key is in a file, in bytes, and where a new one would go.
+struct TargetSpot
+{
+    qsizetype valueStart = -1; // the value of an existing target line: [valueStart, valueEnd)
+    qsizetype valueEnd = -1;
+    QString value;             // what that value reads as (when it is a readable string)
+    qsizetype insertAt = 0;    // otherwise: a new line goes in here
+    bool newlineBefore = false; // ... after a newline (the line there has none)
+    QByteArray eol = "\n";     // ... ending as the lines around it do
+};
+
+TargetSpot findTarget(const QByteArray &text)
+{
+    TargetSpot spot;
+    const qsizetype begin = text.startsWith("\xEF\xBB\xBF") ? 3 : 0;
+    qsizetype lastKeyEnd = -1;   // the end of the last top-level `key = ...` line
+    qsizetype firstTable = -1;
+    int lineNumber = 0;
+    for (qsizetype pos = begin; pos < text.size();) {
+        qsizetype end = text.indexOf('\n', pos);
+        const bool hasNewline = end >= 0;
+        if (!hasNewline)
+            end = text.size();
+        QByteArrayView raw = QByteArrayView(text).sliced(pos, end - pos);
+        const bool crlf = raw.endsWith('\r');
+        if (crlf)
+            raw.chop(1);
+        const qsizetype lineStart = pos;
+        pos = end + 1;
+        ++lineNumber;
+        QStringDecoder decoder(QStringDecoder::Utf8);
+        const QString line = decoder(raw);
+        if (decoder.hasError())
+            continue; // not a line we can read, so not one we change
+        LineReader r(line, lineNumber);
+        r.skipSpace();
+        if (r.atEndOrComment())
+            continue;
+        if (r.peek() == u'[') {
+            firstTable = lineStart;
+            break; // below the first table, keys belong to it
+        }
+        const Result<QString> key = r.readKey();
+        if (!key)
+            continue;
+        lastKeyEnd = hasNewline ? pos : text.size();
+        spot.newlineBefore = !hasNewline;
+        spot.eol = crlf ? "\r\n" : "\n";
+        if (*key != u"target"_s || spot.valueStart >= 0)
+            continue;
+        r.skipSpace();
+        if (r.peek() != u'=')
+            continue;
+        r.advance();
+        r.skipSpace();
+        const qsizetype start = r.position();
+        qsizetype stop = line.size(); // an unreadable value is replaced as a whole
+        if (const Result<QString> value = r.readString(); value) {
+            stop = r.position();
+            spot.value = *value;
+        }
+        spot.valueStart = lineStart + line.left(start).toUtf8().size();
+        spot.valueEnd = lineStart + line.left(stop).toUtf8().size();
+    }
+    if (lastKeyEnd >= 0) {
+        spot.insertAt = lastKeyEnd;
+    } else if (firstTable >= 0) {
+        spot.insertAt = firstTable;
+        spot.newlineBefore = false;
+    } else {
+        spot.insertAt = text.size();
+        spot.newlineBefore = text.size() > begin && !text.endsWith('\n');
+    }
+    return spot;
+}
+
+} // namespace
+
+QString writtenTarget(const QByteArray &text)
+{
+    return findTarget(text).value;
+}
+
+QByteArray setTargetInText(const QByteArray &text, const QString &target)
+{
+    const TargetSpot spot = findTarget(text);
+    const QByteArray value = quoted(target).toUtf8();
+    QByteArray out = text;
+    if (spot.valueStart >= 0)
+        return out.replace(spot.valueStart, spot.valueEnd - spot.valueStart, value);
+    const QByteArray line = "target = " + value;
+    // After a last line without a newline, the file stays without a final newline.
+    return out.insert(spot.insertAt, spot.newlineBefore ? spot.eol + line : line + spot.eol);
+}
+
 Result<RunConfig> loadRunConfig(const QString &projectDir)
 {
     const QDir dir(projectDir);
@@ -616,6 +715,40 @@ Status saveRunConfig(const QString &projectDir, const RunConfig &config)
                                       "writable."_s.arg(file.fileName(), file.errorString())};
     file.write(existing.isEmpty() ? serializeRunConfig(config)
                                   : updateRunConfigText(existing, config));
+    if (!file.commit())
+        return Error{u"run-config"_s, u"Could not save %1: %2. The previous file is unchanged; "
+                                      "check the free disk space."_s
+                                          .arg(file.fileName(), file.errorString())};
+    return {};
+}
+
+Status saveRunConfigWithTarget(const QString &projectDir, const RunConfig &config)
+{
+    const QString path = QDir(projectDir).filePath(QString::fromLatin1(FileName));
+    QByteArray existing;
+    if (QFile current(path); current.size() <= MaxConfigBytes && current.open(QIODevice::ReadOnly))
+        existing = current.readAll();
+    std::optional<RunConfig> was;
+    if (!existing.isEmpty())
+        if (Result<RunConfig> parsed = parseRunConfig(existing); parsed.ok())
+            was = std::move(parsed).value();
+    QByteArray text;
+    if (!was) {
+        text = serializeRunConfig(config);
+    } else {
+        // Everything but the target through updateRunConfigText (which leaves the target line
+        // as it is), then the target in place: a change of target alone changes one value.
+        RunConfig rest = config;
+        rest.target = was->target;
+        rest.origin = was->origin;
+        text = rest == *was ? existing : updateRunConfigText(existing, rest);
+    }
+    text = setTargetInText(text, config.target.isEmpty() ? u"local"_s : config.target);
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return Error{u"run-config"_s, u"Could not write %1: %2. Check that the project folder is "
+                                      "writable."_s.arg(file.fileName(), file.errorString())};
+    file.write(text);
     if (!file.commit())
         return Error{u"run-config"_s, u"Could not save %1: %2. The previous file is unchanged; "
                                       "check the free disk space."_s

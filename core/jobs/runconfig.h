@@ -46,6 +46,18 @@ QByteArray updateRunConfigText(const QByteArray &existing, const RunConfig &conf
 // main.py or train.py; otherwise an Error saying to create gpuwb.toml.
 Result<RunConfig> loadRunConfig(const QString &projectDir);
 Status saveRunConfig(const QString &projectDir, const RunConfig &config);
+// The value of the top-level `target` key as `text` writes it; empty when the file has none
+// (RunConfig::target then reads "local"), so that an explicit "local" can be told apart.
+QString writtenTarget(const QByteArray &text);
+// `text` with its top-level target key set to `target`, written as an escaped TOML string.
+// An existing target line has its value replaced in place (key, spacing and a comment after
+// the value kept); otherwise `target = "..."` goes in after the last top-level setting, before
+// any [env] table. Every other byte stays as it was, a missing final newline included.
+QByteArray setTargetInText(const QByteArray &text, const QString &target);
+// Saves `config` as the Run Configuration dialog does: like saveRunConfig, but the target key
+// is always written (an explicit "local" too: the file is the project's default for everyone),
+// and when nothing but the target changed, every other byte of the file stays as it was.
+Status saveRunConfigWithTarget(const QString &projectDir, const RunConfig &config);
 // `autoTarget` is what target = "auto" means here (the UI's selected target).
 JobSpec toJobSpec(const RunConfig &config, const QString &projectDir,
                   const QString &autoTarget = QStringLiteral("local"));

@@ -14,6 +14,7 @@
 namespace gpuwb {
 
 class GpuSource;
+class SshConnection;
 class SshConnections;
 
 // How the telemetry of one host is doing, for the one calm line the GPU panel shows per host.
@@ -71,6 +72,11 @@ signals:
 
 private:
     struct Host;
+    void startLocalSampler();
+    void addRemote(SshConnection *connection);
+    void setHostStatus(const QString &hostId, GpuHostStatus status, const QString &message);
+    void appendSample(const QString &hostId, const GpuSnapshot &snapshot);
+
     SshConnections *m_connections;
     int m_intervalMs = kDefaultIntervalMs;
     std::function<std::unique_ptr<GpuSource>()> m_localFactory;

@@ -397,6 +397,23 @@ QString SshdServer::makeRemoteScratchDir()
     return dir;
 }
 
+QString SshdServer::makeUserBinDir()
+{
+    const QString dir = makeRemoteScratchDir();
+    if (dir.isEmpty())
+        return {};
+    m_userBinDir = dir;
+    if (m_sshd) {
+        stop();
+        QString error;
+        if (!start(&error)) {
+            qWarning("sshd fixture: restart for the bin dir failed: %s", qPrintable(error));
+            return {};
+        }
+    }
+    return dir;
+}
+
 bool SshdServer::generateHostKey(QString *error)
 {
     QFile::remove(hostKeyPath());
@@ -446,6 +463,8 @@ bool SshdServer::writeSshdConfig(QString *error)
     }
     QString c;
     c += extraTop;
+    if (!m_userBinDir.isEmpty())
+        c += u"SetEnv PATH=%1:/usr/local/bin:/usr/bin:/bin\n"_s.arg(m_userBinDir);
     c += u"ListenAddress 127.0.0.1\nPort %1\n"_s.arg(m_port);
     c += u"HostKey %1\n"_s.arg(hostKeyPath());
     c += u"PidFile none\nStrictModes no\n"_s;

@@ -66,6 +66,10 @@ public:
     QString userHome() const { return QStringLiteral("/home/gpuwbtest"); }
     // A fresh directory owned by the test user below its home, removed by the destructor.
     QString makeRemoteScratchDir();
+    // A scratch directory put first in the PATH of every session (sshd_config SetEnv PATH),
+    // for stand-ins of remote tools (tests/helpers/nvidia-smi-standin). Restarts a running
+    // sshd so that the setting applies; call it before the client connects. Empty on failure.
+    QString makeUserBinDir();
 
     QString clientHome() const;      // the HOME to give the code under test
     QString clientSshDir() const;    // clientHome()/.ssh
@@ -104,6 +108,7 @@ private:
     bool m_prepared = false;
     int m_clientConfigPort = 0; // the port the client config was written for
     QString m_hostFingerprint;
+    QString m_userBinDir; // first in the sessions' PATH when set
     QByteArray m_hostPublicKey; // "ssh-ed25519 BASE64"
 };
 

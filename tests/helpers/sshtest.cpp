@@ -1,6 +1,8 @@
 #include "helpers/sshtest.h"
 
+#include <QDir>
 #include <QFile>
+#include <QHash>
 
 #include <fcntl.h>
 #include <pwd.h>
@@ -46,6 +48,72 @@ bool writeOnDisk(const QByteArray &path, const QByteArray &data, mode_t mode, bo
             return false;
     }
     return ok;
+}
+
+QString installNvidiaSmiStandIn(SshdServer &server, const QString &recording,
+                                const QString &help)
+{
+    const QString bin = server.makeUserBinDir();
+    if (bin.isEmpty())
+        return {};
+    const QString fixtures =
+        qEnvironmentVariable("GPUWB_FIXTURES") + QStringLiteral("/nvidia-smi/");
+    const QString source = qEnvironmentVariable("GPUWB_SOURCE_DIR")
+        + QStringLiteral("/tests/helpers/nvidia-smi-standin");
+    const QString target = bin + QStringLiteral("/nvidia-smi");
+    const auto write = [](const QString &path, const QByteArray &text) {
+        QFile f(path);
+        return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(text) == text.size();
+    };
+    if (!QFile::copy(source, target)
+        || !QFile::setPermissions(target, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner
+                                              | QFile::ReadGroup | QFile::ExeGroup
+                                              | QFile::ReadOther | QFile::ExeOther)
+        || !QFile::copy(fixtures + recording, bin + QStringLiteral("/recording.csv"))
+        || !QFile::copy(fixtures + help, bin + QStringLiteral("/help.txt"))
+        || !write(bin + QStringLiteral("/standin-fixture"),
+                  (bin + QStringLiteral("/recording.csv\n")).toUtf8())
+        || !write(bin + QStringLiteral("/standin-help"),
+                  (bin + QStringLiteral("/help.txt\n")).toUtf8())) {
+        return {};
+    }
+    return bin;
+}
+
+QStringList processesBelow(qint64 root)
+{
+    QHash<qint64, qint64> parent;
+    QHash<qint64, QString> args;
+    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
+    for (const QString &entry : entries) {
+        bool ok = false;
+        const qint64 pid = entry.toLongLong(&ok);
+        if (!ok)
+            continue;
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+        if (!stat.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray text = stat.readAll();
+        const QList<QByteArray> rest = text.mid(text.lastIndexOf(')') + 2).split(' ');
+        if (rest.size() < 2)
+            continue;
+        parent.insert(pid, rest.at(1).toLongLong());
+        QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(pid));
+        if (cmd.open(QIODevice::ReadOnly))
+            args.insert(pid, QString::fromUtf8(cmd.readAll().replace('\0', ' ')).trimmed());
+    }
+    QStringList out;
+    for (auto it = parent.constBegin(); it != parent.constEnd(); ++it) {
+        qint64 p = it.value();
+        for (int depth = 0; depth < 64 && p > 1 && p != root; ++depth)
+            p = parent.value(p, 0);
+        const QString a = args.value(it.key());
+        if (p == root && !a.isEmpty() && !a.startsWith(QStringLiteral("sshd"))
+            && !a.startsWith(QStringLiteral("/usr/sbin/sshd"))) {
+            out.append(QStringLiteral("%1 %2").arg(it.key()).arg(a));
+        }
+    }
+    return out;
 }
 
 } // namespace gpuwb::test

@@ -31,4 +31,14 @@ QByteArray readOnDisk(const QByteArray &path); // "<missing>" when it cannot be 
 // Writes `data` with `mode`, owned by the test user when asTestUser.
 bool writeOnDisk(const QByteArray &path, const QByteArray &data, mode_t mode, bool asTestUser);
 
+// Installs tests/helpers/nvidia-smi-standin as the test user's `nvidia-smi` (server.
+// makeUserBinDir(), so it restarts sshd), replaying the nvidia-smi fixture `recording` and
+// answering --help-query-gpu with the fixture `help`; both are copied next to it. Returns the
+// folder (its standin.log lists every invocation) or empty on failure.
+QString installNvidiaSmiStandIn(SshdServer &server, const QString &recording,
+                                const QString &help);
+// The processes below `root` (an sshd listener) that are not sshd itself, as "PID ARGS":
+// what a remote command left behind.
+QStringList processesBelow(qint64 root);
+
 } // namespace gpuwb::test

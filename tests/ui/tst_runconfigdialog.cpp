@@ -1,10 +1,13 @@
 // RunConfigDialog: what it shows is what it saves, through gpuwb.toml and back; it says what
-// is wrong before saving; a failed save keeps the dialog open with the reason.
+// is wrong before saving; a failed save keeps the dialog open with the reason. Its target offers
+// Auto, this machine and every host, and saving writes gpuwb.toml's target key, keeping the
+// rest of the file.
 
 #include "core/jobs/runconfig.h"
 #include "ui/jobs/runconfigdialog.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QDialogButtonBox>
 #include <QFile>
 #include <QLabel>
@@ -58,7 +61,7 @@ private slots:
         QCOMPARE(dialog.runConfig(), hostile());
         QCOMPARE(dialog.nameEdit()->text(), hostile().name);
         QCOMPARE(dialog.environmentTable()->rowCount(), 3);
-        QCOMPARE(dialog.targetCombo()->currentText(), u"local"_s);
+        QCOMPARE(dialog.target(), u"local"_s);
         QVERIFY(dialog.validationError().isEmpty());
         QVERIFY(okButton(dialog)->isEnabled());
 
@@ -78,6 +81,79 @@ private slots:
         RunConfigDialog again(dir);
         again.setRunConfig(loaded.value());
         QCOMPARE(again.runConfig(), hostile());
+    }
+
+    void offersAutoThisMachineAndEveryHost()
+    {
+        RunConfigDialog dialog(m_dir.path());
+        QComboBox *box = dialog.targetCombo();
+        // Even before any host is known: Auto and this machine.
+        QCOMPARE(box->count(), 2);
+        QCOMPARE(box->itemData(0).toString(), u"auto"_s);
+        QCOMPARE(box->itemData(1).toString(), u"local"_s);
+        const QString hostile = u"ssh:gpu \"1\" $(x)"_s;
+        dialog.setTargets({u"local"_s, u"ssh:gpu0"_s, hostile});
+        QCOMPARE(box->count(), 4);
+        QCOMPARE(box->itemData(2).toString(), u"ssh:gpu0"_s);
+        QCOMPARE(box->itemText(2), u"gpu0"_s);
+        QCOMPARE(box->itemData(3).toString(), hostile);
+        QCOMPARE(dialog.target(), u"local"_s);
+
+        // The toolbar's own labels, and its choice selected.
+        dialog.setTargetChoices({{u"auto"_s, u"Auto (gpu0)"_s},
+                                 {u"local"_s, u"This machine (local)"_s},
+                                 {u"ssh:gpu0"_s, u"gpu0"_s}});
+        QCOMPARE(box->itemText(0), u"Auto (gpu0)"_s);
+        dialog.selectTarget(u"ssh:gpu0"_s);
+        QCOMPARE(dialog.target(), u"ssh:gpu0"_s);
+        // A target the file names but no host list has stays visible and selected.
+        RunConfig config;
+        config.command = u"./run.sh"_s;
+        config.target = u"ssh:gone"_s;
+        dialog.setRunConfig(config);
+        QCOMPARE(dialog.target(), u"ssh:gone"_s);
+        QVERIFY(box->currentText().contains(u"gone"_s));
+        QCOMPARE(dialog.runConfig().target, u"ssh:gone"_s);
+        // The hint says who the two settings are for.
+        QVERIFY(dialog.targetHint()->text().contains(u"gpuwb.toml"_s));
+        QVERIFY(dialog.targetHint()->text().contains(u"yours only"_s));
+    }
+
+    void savingWritesTheTargetAndKeepsTheFile()
+    {
+        const QString dir = m_dir.filePath(u"keeps"_s);
+        QVERIFY(QDir().mkpath(dir));
+        const QByteArray before = "# team settings\ncommand = './train.sh'  # go\n"
+                                  "setup = 'source env.sh'\nartifacts = [\"*.pt\"]\n"
+                                  "remote_dir = '~/w'\n\n[env]\nA = '1'";
+        {
+            QFile file(dir + u"/gpuwb.toml"_s);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(before);
+        }
+        auto loaded = RunConfigIo::loadRunConfig(dir);
+        QVERIFY2(loaded.ok(), qPrintable(loaded.errorMessage()));
+        const QString host = u"ssh:it's \"a\" \\host"_s;
+        RunConfigDialog dialog(dir);
+        dialog.setTargets({u"local"_s, host});
+        dialog.setRunConfig(loaded.value());
+        QCOMPARE(dialog.target(), u"local"_s);
+        dialog.targetCombo()->setCurrentIndex(dialog.targetCombo()->findData(host));
+        dialog.show();
+        QSignalSpy accepted(&dialog, &QDialog::accepted);
+        okButton(dialog)->click();
+        QTRY_COMPARE_WITH_TIMEOUT(accepted.count(), 1, 30000);
+
+        QFile file(dir + u"/gpuwb.toml"_s);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray after = file.readAll();
+        // One line more, every other byte as it was (settings without a field included).
+        QCOMPARE(after, RunConfigIo::setTargetInText(before, host));
+        auto reread = RunConfigIo::loadRunConfig(dir);
+        QVERIFY2(reread.ok(), qPrintable(reread.errorMessage()));
+        RunConfig expected = loaded.value();
+        expected.target = host;
+        QCOMPARE(reread.value(), expected);
     }
 
     void editsThroughTheFields()

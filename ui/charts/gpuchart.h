@@ -40,6 +40,8 @@ public:
     double yMin() const;
     double yMax() const;
     double windowSeconds() const;
+    // How many times setSeries() ran: the panel's tests count the work per tick with it.
+    int seriesUpdates() const;
 
 protected:
     void changeEvent(QEvent *event) override;
@@ -48,6 +50,7 @@ private:
     void applyPalette();
     void updateTitle();
     void updateYRange();
+    void cacheItems();
 
     struct Private;
     std::unique_ptr<Private> d;

@@ -1,62 +1,89 @@
 #pragma once
 
-#include "core/gpu/gpuhistory.h"
-#include "core/util/result.h"
+#include "core/telemetry/gpuattribution.h"
+#include "core/telemetry/gputelemetry.h"
+#include "ui/gpu/gpualertmonitor.h"
 
+#include <QPointer>
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
+class QDoubleSpinBox;
 class QLabel;
-class QStackedWidget;
+class QSpinBox;
+class QToolButton;
 class QVBoxLayout;
 
 namespace gpuwb {
 
-class GpuCard;
+class GpuHostSection;
+class JobManager;
 
-// The GPU panel: one card per GPU with live charts and its processes, a time window selector
-// (1, 5, 15 minutes), and a plain message with the next step when there is no GPU. Owns the
-// GpuHistory the charts are sliced from; does not own the sampler (the main window connects a
-// GpuSampler's signals to the slots). A widget on the UI thread; one repaint per tick.
+// The GPU panel, like nvtop inside the workbench: one GpuHostSection per host of a
+// GpuTelemetry ("This machine" first, then each SSH host), each a grid of GPU cards with live
+// charts over the chosen window (1, 5, 15 or 60 minutes), process tables naming the user's
+// jobs, and Export CSV…. Its settings row sets the sampling interval and the alerts (off by
+// default); all are kept in QSettings. Does not own the telemetry or the jobs. A widget on the
+// UI thread; per tick it re-slices only the sections that can be seen.
 class GpuPanel : public QWidget
 {
     Q_OBJECT
 public:
-    static const QString &noGpuMessage();
+    static const QList<int> &windowChoices(); // minutes: 1, 5, 15, 60
 
     explicit GpuPanel(QWidget *parent = nullptr);
     ~GpuPanel() override;
 
-    const GpuHistory &history() const { return m_history; }
+    // Shows the hosts of `telemetry` and applies the kept sampling interval to it.
+    void setTelemetry(GpuTelemetry *telemetry);
+    GpuTelemetry *telemetry() const { return m_telemetry; }
+    // The jobs whose processes the tables name (running jobs of this session).
+    void setJobManager(JobManager *jobs);
+    QList<JobIdentity> jobIdentities() const;
+    static QList<JobIdentity> jobIdentities(const JobManager *jobs);
+
     int windowMinutes() const { return m_windowMinutes; }
-    void setWindowMinutes(int minutes); // 1, 5 or 15
+    void setWindowMinutes(int minutes); // one of windowChoices(); others are ignored
+    int intervalMs() const;
+    void setIntervalMs(int intervalMs); // clamped to GpuTelemetry::kMinimumIntervalMs
+    GpuAlertSettings alertSettings() const { return m_alerts.settings(); }
+    void setAlertSettings(const GpuAlertSettings &settings);
 
-    QList<GpuCard *> cards() const { return m_cards; }
-    bool isShowingNoGpu() const;
-    QString messageText() const; // what the message page says, when it shows
-    QString statusText() const;
+    QList<GpuHostSection *> sections() const { return m_sections; }
+    GpuHostSection *section(const QString &hostId) const;
+    QString messageText() const; // the last export result or alert, when shown
 
-public slots:
-    void onOpened(const QString &description);
-    void onSampled(const gpuwb::GpuSnapshot &snapshot);
-    void onSourceFailed(const gpuwb::Error &error);
+signals:
+    // A GPU running one of the user's jobs idled or ran hot (alerts on), once per episode.
+    void alertRaised(const gpuwb::GpuAlert &alert);
 
 private:
-    void showPage(int page);
-    void syncCards(const GpuSnapshot &snapshot);
-    void refreshCards();
+    void addHost(const QString &hostId);
+    void removeHost(const QString &hostId);
+    void onSampled(const QString &hostId, const GpuSnapshot &snapshot);
+    void onStatusChanged(const QString &hostId, GpuHostStatus status, const QString &message);
+    void showMessage(const QString &text);
+    void saveAlertSettings();
+    void loadSettings();
 
-    GpuHistory m_history;
+    QPointer<GpuTelemetry> m_telemetry;
+    QPointer<JobManager> m_jobs;
     int m_windowMinutes = 5;
-    QString m_sourceDescription;
-    QList<GpuCard *> m_cards;
-    QLabel *m_source;
-    QLabel *m_status;
+    GpuAlertMonitor m_alerts;
+    QList<GpuHostSection *> m_sections;
+
     QComboBox *m_window;
-    QStackedWidget *m_pages;
+    QToolButton *m_settingsButton;
+    QWidget *m_settings;
+    QDoubleSpinBox *m_interval;
+    QCheckBox *m_alertsOn;
+    QSpinBox *m_idleMinutes;
+    QSpinBox *m_temperatureLimit;
     QLabel *m_message;
-    QWidget *m_cardsPage;
-    QVBoxLayout *m_cardsLayout;
+    QLabel *m_empty;
+    QWidget *m_sectionsPage;
+    QVBoxLayout *m_sectionsLayout;
 };
 
 } // namespace gpuwb

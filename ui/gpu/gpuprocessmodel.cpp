@@ -6,20 +6,26 @@ namespace gpuwb {
 
 GpuProcessModel::GpuProcessModel(QObject *parent) : QAbstractTableModel(parent) {}
 
-void GpuProcessModel::setProcesses(const QList<GpuProcess> &processes)
+void GpuProcessModel::setProcesses(const QList<GpuProcess> &processes,
+                                   const QStringList &jobNames)
 {
+    QStringList names = jobNames.mid(0, processes.size());
+    while (names.size() < processes.size())
+        names.append(QString());
     bool samePids = processes.size() == m_processes.size();
     for (qsizetype i = 0; samePids && i < processes.size(); ++i)
         samePids = processes[i].pid == m_processes[i].pid;
     if (!samePids) {
         beginResetModel();
         m_processes = processes;
+        m_jobNames = names;
         endResetModel();
         return;
     }
-    if (processes == m_processes)
+    if (processes == m_processes && names == m_jobNames)
         return;
     m_processes = processes;
+    m_jobNames = names;
     emit dataChanged(index(0, 0), index(int(m_processes.size()) - 1, ColumnCount - 1));
 }
 
@@ -49,6 +55,8 @@ QVariant GpuProcessModel::data(const QModelIndex &index, int role) const
             return p.usedMemoryBytes
                 ? u"%1 MiB"_s.arg(double(*p.usedMemoryBytes) / (1024.0 * 1024.0), 0, 'f', 0)
                 : u"n/a"_s;
+        case JobColumn:
+            return m_jobNames.at(index.row());
         }
         break;
     case SortRole:
@@ -59,14 +67,18 @@ QVariant GpuProcessModel::data(const QModelIndex &index, int role) const
             return p.name;
         case MemoryColumn:
             return p.usedMemoryBytes ? QVariant(*p.usedMemoryBytes) : QVariant(qint64(-1));
+        case JobColumn:
+            return m_jobNames.at(index.row());
         }
         break;
     case Qt::ToolTipRole:
         if (index.column() == NameColumn)
             return p.name;
+        if (index.column() == JobColumn)
+            return m_jobNames.at(index.row());
         break;
     case Qt::TextAlignmentRole:
-        if (index.column() != NameColumn)
+        if (index.column() == PidColumn || index.column() == MemoryColumn)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
         break;
     }
@@ -84,6 +96,8 @@ QVariant GpuProcessModel::headerData(int section, Qt::Orientation orientation, i
         return u"Process"_s;
     case MemoryColumn:
         return u"GPU memory"_s;
+    case JobColumn:
+        return u"Job"_s;
     }
     return {};
 }

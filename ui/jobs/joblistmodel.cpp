@@ -5,6 +5,9 @@
 #include "core/util/check.h"
 
 #include <QLocale>
+#include <QSet>
+
+#include <algorithm>
 
 using namespace Qt::StringLiterals;
 
@@ -78,6 +81,18 @@ QVariant JobListModel::data(const QModelIndex &index, int role) const
     case IsLiveRole: return !entry.job.isNull();
     case TargetIdRole: return record.spec.targetId;
     case Qt::ToolTipRole: {
+        if (index.column() == GpuColumn) {
+            QStringList lines;
+            for (const JobGpuUse &use : m_gpuUses.value(record.id)) {
+                QStringList pids;
+                for (const qint64 pid : use.pids)
+                    pids << QString::number(pid);
+                lines << tr("GPU %1 · %2 · PID %3")
+                             .arg(use.gpuIndex)
+                             .arg(use.gpuName, pids.join(u", "_s));
+            }
+            return lines.join(u'\n');
+        }
         QString tip = record.spec.command;
         if (!record.spec.workingDirectory.isEmpty())
             tip += u"\n"_s + tr("in %1").arg(record.spec.workingDirectory);
@@ -120,6 +135,8 @@ QVariant JobListModel::data(const QModelIndex &index, int role) const
     case ExitCodeColumn:
         return isFinal(state) && record.exitCode >= 0 ? QString::number(record.exitCode)
                                                       : QString();
+    case GpuColumn:
+        return formatGpuUses(m_gpuUses.value(record.id));
     }
     return {};
 }
@@ -135,6 +152,7 @@ QVariant JobListModel::headerData(int section, Qt::Orientation orientation, int 
     case StartedColumn: return tr("Started");
     case DurationColumn: return tr("Duration");
     case ExitCodeColumn: return tr("Exit");
+    case GpuColumn: return tr("GPU");
     }
     return {};
 }
@@ -264,6 +282,49 @@ void JobListModel::tick()
     }
     if (!anyRunning)
         m_ticker.stop();
+}
+
+void JobListModel::setGpuUses(const QList<JobGpuUse> &uses)
+{
+    QHash<QString, QList<JobGpuUse>> next;
+    for (const JobGpuUse &use : uses)
+        next[use.jobId].append(use);
+    for (QList<JobGpuUse> &list : next)
+        std::sort(list.begin(), list.end(), [](const JobGpuUse &a, const JobGpuUse &b) {
+            return a.gpuIndex < b.gpuIndex;
+        });
+    if (next == m_gpuUses)
+        return;
+    QSet<QString> touched;
+    for (auto it = next.cbegin(); it != next.cend(); ++it)
+        if (m_gpuUses.value(it.key()) != it.value())
+            touched.insert(it.key());
+    for (auto it = m_gpuUses.cbegin(); it != m_gpuUses.cend(); ++it)
+        if (!next.contains(it.key()))
+            touched.insert(it.key());
+    m_gpuUses = std::move(next);
+    for (const QString &jobId : std::as_const(touched)) {
+        const int row = rowOf(jobId);
+        if (row < 0)
+            continue;
+        const QModelIndex cell = index(row, GpuColumn);
+        emit dataChanged(cell, cell, {Qt::DisplayRole, Qt::ToolTipRole});
+    }
+}
+
+QString JobListModel::formatGpuUses(const QList<JobGpuUse> &uses)
+{
+    QStringList parts;
+    for (const JobGpuUse &use : uses) {
+        QString part = tr("GPU %1").arg(use.gpuIndex);
+        if (use.memoryBytes > 0) {
+            part += u" · "_s
+                + tr("%1 GiB").arg(double(use.memoryBytes) / (1024.0 * 1024.0 * 1024.0), 0, 'f',
+                                   1);
+        }
+        parts << part;
+    }
+    return parts.join(u", "_s);
 }
 
 QString JobListModel::formatDuration(qint64 ms)

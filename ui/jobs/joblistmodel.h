@@ -1,8 +1,10 @@
 #pragma once
 
 #include "core/jobs/jobhistory.h"
+#include "core/telemetry/gpuattribution.h"
 
 #include <QAbstractTableModel>
+#include <QHash>
 #include <QPointer>
 #include <QTimer>
 
@@ -20,7 +22,7 @@ class JobListModel : public QAbstractTableModel
     Q_OBJECT
 public:
     enum Column { NameColumn, StateColumn, TargetColumn, StartedColumn, DurationColumn,
-                  ExitCodeColumn, ColumnCount };
+                  ExitCodeColumn, GpuColumn, ColumnCount };
     enum Role {
         JobIdRole = Qt::UserRole + 1, // QString
         LogPathRole,                  // QString
@@ -47,6 +49,11 @@ public:
 
     static QString formatDuration(qint64 ms);
 
+    // The GPUs the running jobs use now (GpuAttribution::match over every host), shown in the
+    // GPU column ("GPU 0 · 3.1 GiB"); jobs not listed use none. Only changed cells update.
+    void setGpuUses(const QList<JobGpuUse> &uses);
+    static QString formatGpuUses(const QList<JobGpuUse> &uses);
+
 private:
     struct Entry
     {
@@ -62,6 +69,7 @@ private:
 
     JobManager *m_manager;
     QList<Entry> m_entries; // newest first
+    QHash<QString, QList<JobGpuUse>> m_gpuUses; // job id -> its GPUs now
     QTimer m_ticker;
 };
 

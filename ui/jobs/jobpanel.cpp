@@ -30,6 +30,9 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <memory>
+#include <optional>
+
 using namespace Qt::StringLiterals;
 
 namespace gpuwb {
@@ -526,8 +529,28 @@ void JobPanel::editRunConfig()
 void JobPanel::onJobStarted(Job *job)
 {
     OutputView *view = makeView(job->id(), job->logPath());
-    connect(job, &Job::output, view, &OutputView::append);
     const QString id = job->id();
+    if (job->state() == JobState::Pending) {
+        connect(job, &Job::output, view, &OutputView::append);
+    } else {
+        // Followed again (after a restart): the log holds what came before. The job's reader
+        // resumes where the log ends now (it starts only after a round trip to the host), so
+        // that prefix is shown first and live batches wait until it is.
+        const qint64 known = QFileInfo(job->logPath()).size();
+        auto pending = std::make_shared<std::optional<QList<OutputBatch>>>(QList<OutputBatch>());
+        connect(job, &Job::output, view, [view, pending](const OutputBatch &batch) {
+            if (*pending)
+                (*pending)->append(batch);
+            else
+                view->append(batch);
+        });
+        loadLog(id, job->logPath(), known, [view, pending] {
+            const QList<OutputBatch> held = pending->value_or(QList<OutputBatch>());
+            pending->reset();
+            for (const OutputBatch &batch : held)
+                view->append(batch);
+        });
+    }
     connect(job, &Job::finished, this, [this, id] {
         // Whatever the sync said last, it is over.
         if (m_sync.remove(id) > 0 && id == currentJobId())
@@ -577,7 +600,8 @@ void JobPanel::showView(const QString &jobId)
     applySearch();
 }
 
-void JobPanel::loadLog(const QString &jobId, const QString &logPath)
+void JobPanel::loadLog(const QString &jobId, const QString &logPath, qint64 completeUpTo,
+                       std::function<void()> then)
 {
     QPointer<OutputView> view = m_views.value(jobId);
     if (logPath.isEmpty()) {
@@ -587,9 +611,9 @@ void JobPanel::loadLog(const QString &jobId, const QString &logPath)
         view->appendLine(line);
         return;
     }
-    auto read = [logPath] {
+    auto read = [logPath, completeUpTo] {
         TailOutcome outcome;
-        Result<LogTail> tail = readLogTail(logPath);
+        Result<LogTail> tail = readLogTail(logPath, 16 * 1024 * 1024, 100'000, completeUpTo);
         outcome.ok = tail.ok();
         if (tail.ok())
             outcome.tail = std::move(tail).value();
@@ -597,9 +621,14 @@ void JobPanel::loadLog(const QString &jobId, const QString &logPath)
             outcome.error = tail.errorMessage();
         return outcome;
     };
-    QtConcurrent::run(read).then(this, [this, view](const TailOutcome &outcome) {
+    QtConcurrent::run(read).then(this, [this, view, then, completeUpTo](const TailOutcome &outcome) {
         if (!view)
             return;
+        if (completeUpTo >= 0 && outcome.ok && outcome.tail.fileSize == 0) {
+            if (then)
+                then();
+            return;
+        }
         if (outcome.ok) {
             view->append(toBatch(outcome.tail));
         } else {
@@ -608,6 +637,8 @@ void JobPanel::loadLog(const QString &jobId, const QString &logPath)
             line.text = outcome.error;
             view->appendLine(line);
         }
+        if (then)
+            then();
         if (view == currentView())
             updateMatchCount();
     });

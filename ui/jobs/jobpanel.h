@@ -106,7 +106,9 @@ private:
     void onCurrentRowChanged();
     void showView(const QString &jobId);
     OutputView *makeView(const QString &jobId, const QString &logPath);
-    void loadLog(const QString &jobId, const QString &logPath);
+    // completeUpTo: see readLogTail(); then() runs on the UI thread once the lines are shown.
+    void loadLog(const QString &jobId, const QString &logPath, qint64 completeUpTo = -1,
+                 std::function<void()> then = {});
     void showMessage(const QString &text, bool error);
     void updateActions();
     void updateMatchCount();

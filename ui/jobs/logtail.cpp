@@ -10,7 +10,29 @@ using namespace Qt::StringLiterals;
 
 namespace gpuwb {
 
-Result<LogTail> readLogTail(const QString &path, qint64 maxBytes, qsizetype maxLines)
+namespace {
+
+// Where the complete lines of the first `upTo` bytes end (0 when there is no newline).
+qint64 completeLinesEnd(QFile &file, qint64 upTo)
+{
+    qint64 end = upTo;
+    while (end > 0) {
+        const qint64 from = std::max<qint64>(0, end - (1 << 16));
+        if (!file.seek(from))
+            return 0;
+        const QByteArray chunk = file.read(end - from);
+        const qsizetype newline = chunk.lastIndexOf('\n');
+        if (newline >= 0)
+            return from + newline + 1;
+        end = from;
+    }
+    return 0;
+}
+
+} // namespace
+
+Result<LogTail> readLogTail(const QString &path, qint64 maxBytes, qsizetype maxLines,
+                            qint64 completeUpTo)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
@@ -21,6 +43,10 @@ Result<LogTail> readLogTail(const QString &path, qint64 maxBytes, qsizetype maxL
     }
     LogTail tail;
     tail.fileSize = file.size();
+    if (completeUpTo >= 0) {
+        tail.fileSize = completeLinesEnd(file, std::min(completeUpTo, tail.fileSize));
+        file.seek(0);
+    }
     qint64 start = std::max<qint64>(0, tail.fileSize - maxBytes);
 
     // Count the lines before the part we parse, a chunk at a time, so memory stays small
@@ -47,7 +73,7 @@ Result<LogTail> readLogTail(const QString &path, qint64 maxBytes, qsizetype maxL
         parser.feed(body, &tail.lines);
         parser.flush(&tail.lines);
     } else {
-        const QByteArray all = file.readAll();
+        const QByteArray all = file.read(tail.fileSize);
         TerminalParser parser(OutputStream::Stdout);
         parser.feed(all, &tail.lines);
         parser.flush(&tail.lines);

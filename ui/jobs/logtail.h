@@ -19,8 +19,11 @@ struct LogTail
     qint64 fileSize = 0;
 };
 
+// completeUpTo >= 0 reads the log as if it ended there, without its unfinished last line: the
+// earlier output of a job that is being followed again (its reader resumes at that offset and
+// sends the unfinished line again, complete).
 Result<LogTail> readLogTail(const QString &path, qint64 maxBytes = 16 * 1024 * 1024,
-                            qsizetype maxLines = 100'000);
+                            qsizetype maxLines = 100'000, qint64 completeUpTo = -1);
 
 // The same as an OutputBatch for OutputView::append().
 OutputBatch toBatch(const LogTail &tail);

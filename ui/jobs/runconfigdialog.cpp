@@ -40,7 +40,15 @@ RunConfigDialog::RunConfigDialog(const QString &projectDir, QWidget *parent)
     m_workdir = new QLineEdit(this);
     m_workdir->setPlaceholderText(tr("relative to the project folder"));
     m_target = new QComboBox(this);
-    m_target->addItem(u"local"_s);
+    m_targetHint = new QLabel(tr("Saved in gpuwb.toml for everyone using this project; the "
+                                 "toolbar's Target choice is yours only."),
+                              this);
+    m_targetHint->setWordWrap(true);
+    m_targetHint->setTextFormat(Qt::PlainText);
+    QFont small = m_targetHint->font();
+    small.setPointSizeF(small.pointSizeF() * 0.9);
+    m_targetHint->setFont(small);
+    setTargets({});
 
     m_env = new QTableWidget(0, 2, this);
     m_env->setHorizontalHeaderLabels({tr("Variable"), tr("Value")});
@@ -70,6 +78,7 @@ RunConfigDialog::RunConfigDialog(const QString &projectDir, QWidget *parent)
     form->addRow(tr("&Command:"), m_command);
     form->addRow(tr("&Working folder:"), m_workdir);
     form->addRow(tr("&Target:"), m_target);
+    form->addRow(QString(), m_targetHint);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
     auto *envLabel = new QLabel(tr("&Environment:"), this);
@@ -102,26 +111,56 @@ RunConfigDialog::RunConfigDialog(const QString &projectDir, QWidget *parent)
 
 void RunConfigDialog::setTargets(const QStringList &targetIds)
 {
-    const QString current = m_target->currentText();
+    QList<std::pair<QString, QString>> choices{{u"auto"_s, tr("Auto")},
+                                               {u"local"_s, tr("This machine (local)")}};
+    for (const QString &id : targetIds) {
+        const bool ssh = id.startsWith(u"ssh:"_s) && id.size() > 4;
+        choices.append({id, ssh ? id.mid(4) : id});
+    }
+    setTargetChoices(choices);
+}
+
+void RunConfigDialog::setTargetChoices(const QList<std::pair<QString, QString>> &choices)
+{
+    const QString current = m_target->count() ? target() : QString();
     m_target->clear();
-    m_target->addItem(u"local"_s);
-    for (const QString &id : targetIds)
-        if (m_target->findText(id) < 0)
-            m_target->addItem(id);
-    const int index = m_target->findText(current);
-    m_target->setCurrentIndex(index >= 0 ? index : 0);
+    for (const auto &[id, label] : choices)
+        if (m_target->findData(id) < 0)
+            m_target->addItem(label, id);
+    // Auto and this machine are always there, whatever the caller listed.
+    if (m_target->findData(u"local"_s) < 0)
+        m_target->insertItem(0, tr("This machine (local)"), u"local"_s);
+    if (m_target->findData(u"auto"_s) < 0)
+        m_target->insertItem(0, tr("Auto"), u"auto"_s);
+    selectTarget(current.isEmpty() ? u"local"_s : current);
+}
+
+void RunConfigDialog::selectTarget(const QString &targetId)
+{
+    const QString id = targetId.isEmpty() ? u"local"_s : targetId;
+    int index = m_target->findData(id);
+    if (index < 0) {
+        // Keep what the file or the toolbar says, even if that target is not listed here.
+        const bool ssh = id.startsWith(u"ssh:"_s);
+        m_target->addItem(ssh ? tr("%1 (not in the host list)").arg(id.mid(4)) : id, id);
+        index = m_target->count() - 1;
+    }
+    m_target->setCurrentIndex(index);
+}
+
+QString RunConfigDialog::target() const
+{
+    const QString id = m_target->currentData().toString();
+    return id.isEmpty() ? u"local"_s : id;
 }
 
 void RunConfigDialog::setRunConfig(const RunConfig &config)
 {
-    m_origin = config.origin;
+    m_base = config;
     m_name->setText(config.name);
     m_command->setText(config.command);
     m_workdir->setText(config.workdir.isEmpty() ? u"."_s : config.workdir);
-    const QString target = config.target.isEmpty() ? u"local"_s : config.target;
-    if (m_target->findText(target) < 0)
-        m_target->addItem(target); // keep what the file says, even if that target is unknown
-    m_target->setCurrentIndex(m_target->findText(target));
+    selectTarget(config.target);
     m_env->setRowCount(0);
     for (auto it = config.env.cbegin(); it != config.env.cend(); ++it)
         addEnvironmentRow(it.key(), it.value());
@@ -130,11 +169,12 @@ void RunConfigDialog::setRunConfig(const RunConfig &config)
 
 RunConfig RunConfigDialog::runConfig() const
 {
-    RunConfig config;
+    RunConfig config = m_base; // setup, artifacts and remote_dir as they were
+    config.env.clear();
     config.name = m_name->text().trimmed();
     config.command = m_command->text().trimmed();
     config.workdir = m_workdir->text().trimmed().isEmpty() ? u"."_s : m_workdir->text().trimmed();
-    config.target = m_target->currentText();
+    config.target = target();
     config.origin = QString::fromLatin1(RunConfigIo::FileName);
     for (int row = 0; row < m_env->rowCount(); ++row) {
         const QTableWidgetItem *name = m_env->item(row, 0);
@@ -205,7 +245,7 @@ void RunConfigDialog::accept()
     const QString dir = m_projectDir;
     // Writing the file touches the disk: off the UI thread; close only once it is saved.
     QtConcurrent::run([dir, config] {
-        const Status status = RunConfigIo::saveRunConfig(dir, config);
+        const Status status = RunConfigIo::saveRunConfigWithTarget(dir, config);
         return SaveOutcome{status.ok(), status.errorMessage()};
     }).then(this, [this, config](const SaveOutcome &outcome) {
         m_saving = false;

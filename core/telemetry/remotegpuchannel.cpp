@@ -1,0 +1,316 @@
+#include "core/telemetry/remotegpuchannel.h"
+
+#include "core/util/logging.h"
+#include "core/util/shellquote.h"
+
+#include <libssh/libssh.h>
+
+#include <QDateTime>
+
+using namespace Qt::StringLiterals;
+
+namespace gpuwb {
+
+namespace P = NvidiaSmiParser;
+
+namespace {
+
+constexpr int kChunk = 32 * 1024;
+constexpr qsizetype kErrorTail = 2048;
+
+QString seconds(int ms)
+{
+    return QString::number(double(ms) / 1000.0, 'f', 3);
+}
+
+QStringList appsFields()
+{
+    return {u"gpu_uuid"_s, u"pid"_s, u"process_name"_s, u"used_gpu_memory"_s};
+}
+
+// Prints each interval "@@apps", the compute-apps rows, then per process "@@stat PID" and its
+// /proc/PID/stat, then "@@end". Only POSIX sh, tr, head and sleep; a write to the closed channel
+// ends it (SIGPIPE, or the `|| exit` where SIGPIPE is ignored).
+const char *const kAppsScript = R"sh(fields=$1; pause=$2
+while :; do
+  out=$(nvidia-smi --query-compute-apps="$fields" --format=csv,noheader,nounits 2>&1)
+  printf '@@apps\n%s\n' "$out" || exit 0
+  printf '%s\n' "$out" | while IFS=, read -r uuid pid rest; do
+    pid=$(printf '%s' "$pid" | tr -d ' ')
+    case $pid in ''|*[!0-9]*) continue ;; esac
+    printf '@@stat %s\n' "$pid" || exit 0
+    head -c 4096 "/proc/$pid/stat" 2>/dev/null
+    printf '\n' || exit 0
+  done
+  printf '@@end\n' || exit 0
+  sleep "$pause" || exit 0
+done)sh";
+
+} // namespace
+
+RemoteGpuChannel::RemoteGpuChannel(Setup setup)
+    : m_setup(std::move(setup)), m_stream(m_setup.fields, kMaxLineBytes)
+{
+}
+
+RemoteGpuChannel::~RemoteGpuChannel()
+{
+    close(&m_gpu);
+    close(&m_apps);
+}
+
+QString RemoteGpuChannel::queryGpuCommand(const QStringList &fields, int intervalMs)
+{
+    // exec: the channel's process is nvidia-smi itself, which dies on its next write once
+    // the channel is closed; no shell stays behind.
+    return u"exec "_s
+        + shellJoin({u"nvidia-smi"_s, u"--query-gpu="_s + fields.join(u','),
+                     u"--format=csv,noheader,nounits"_s, u"-lms"_s,
+                     QString::number(intervalMs)});
+}
+
+QString RemoteGpuChannel::computeAppsCommand(int intervalMs)
+{
+    return shellJoin({u"sh"_s, u"-c"_s, QString::fromUtf8(kAppsScript), u"gpuwb-gpu-apps"_s,
+                      appsFields().join(u','), seconds(intervalMs)});
+}
+
+bool RemoteGpuChannel::open(ssh_session session, Channel *channel, const QString &command)
+{
+    channel->channel = ssh_channel_new(session);
+    if (!channel->channel)
+        return false;
+    if (ssh_channel_open_session(channel->channel) != SSH_OK
+        || ssh_channel_request_exec(channel->channel, command.toUtf8().constData()) != SSH_OK) {
+        ssh_channel_free(channel->channel);
+        channel->channel = nullptr;
+        return false;
+    }
+    return true;
+}
+
+void RemoteGpuChannel::close(Channel *channel)
+{
+    if (!channel->channel)
+        return;
+    if (ssh_channel_is_open(channel->channel)) {
+        ssh_session session = ssh_channel_get_session(channel->channel);
+        ssh_set_blocking(session, 0);
+        ssh_channel_close(channel->channel);
+        ssh_set_blocking(session, 1);
+    }
+    ssh_channel_free(channel->channel);
+    channel->channel = nullptr;
+}
+
+SshStep RemoteGpuChannel::finish(const Error &error)
+{
+    if (!m_error)
+        m_error = error;
+    close(&m_gpu);
+    close(&m_apps);
+    return SshStep::Done;
+}
+
+Status RemoteGpuChannel::result() const
+{
+    if (m_error)
+        return *m_error;
+    return {};
+}
+
+bool RemoteGpuChannel::drain(Channel *channel, QByteArray *out, bool *progressed)
+{
+    if (!channel->channel || channel->eof)
+        return true;
+    char buffer[kChunk];
+    for (int round = 0; round < 8; ++round) {
+        const int n = ssh_channel_read_nonblocking(channel->channel, buffer, kChunk, 0);
+        if (n == SSH_ERROR)
+            return false;
+        if (n <= 0)
+            break;
+        out->append(buffer, n);
+        *progressed = true;
+    }
+    for (int round = 0; round < 8; ++round) {
+        const int n = ssh_channel_read_nonblocking(channel->channel, buffer, kChunk, 1);
+        if (n <= 0)
+            break;
+        channel->errorTail.append(buffer, n);
+        if (channel->errorTail.size() > kErrorTail)
+            channel->errorTail = channel->errorTail.right(kErrorTail);
+        *progressed = true;
+    }
+    if (ssh_channel_is_eof(channel->channel) || ssh_channel_is_closed(channel->channel))
+        channel->eof = true;
+    return true;
+}
+
+SshStep RemoteGpuChannel::step(SshSessionContext &context, bool stop)
+{
+    if (stop || context.closing())
+        return finish(Error{u"closed"_s, u"The GPU readings were stopped."_s});
+    ssh_session session = context.session();
+    if (!m_opened) {
+        m_opened = true;
+        const QString gpuCommand = queryGpuCommand(m_setup.fields, m_setup.intervalMs);
+        qCDebug(lcGpu) << "starting on" << m_setup.alias << gpuCommand;
+        if (!open(session, &m_gpu, gpuCommand) || !open(session, &m_apps,
+                                                         computeAppsCommand(m_setup.intervalMs))) {
+            const QString code = ssh_is_connected(session) ? u"gpu.smi-channel"_s
+                                                           : u"connection-lost"_s;
+            return finish(Error{code, u"Could not start nvidia-smi on %1: %2. Reconnect to try "
+                                      "again."_s.arg(m_setup.alias,
+                                                    QString::fromUtf8(ssh_get_error(session)))});
+        }
+    }
+    bool progressed = false;
+    QByteArray gpuBytes;
+    QByteArray appsBytes;
+    const bool gpuOk = drain(&m_gpu, &gpuBytes, &progressed);
+    const bool appsOk = drain(&m_apps, &appsBytes, &progressed);
+    if (!appsBytes.isEmpty())
+        onAppsBytes(appsBytes);
+    if (!gpuBytes.isEmpty())
+        onGpuBytes(gpuBytes);
+    if (!gpuOk || !appsOk) {
+        const QString code = ssh_is_connected(session) ? u"gpu.smi-channel"_s
+                                                       : u"connection-lost"_s;
+        return finish(Error{code, u"Reading nvidia-smi on %1 failed: %2"_s.arg(
+                                      m_setup.alias, QString::fromUtf8(ssh_get_error(session)))});
+    }
+    if (std::optional<Error> fatal = m_stream.fatalError())
+        return finish(*fatal);
+    for (const Error &problem : m_stream.takeProblems())
+        qCInfo(lcGpu) << m_setup.alias << problem.message;
+    if (m_gpu.eof) {
+        onGpuBytes("\n"); // the last row, if it had no newline
+        m_stream.finish();
+        if (std::optional<Error> fatal = m_stream.fatalError())
+            return finish(*fatal);
+        uint32_t code = 0;
+        char *signal = nullptr;
+        int core = 0;
+        int exitCode = -1;
+        if (ssh_channel_get_exit_state(m_gpu.channel, &code, &signal, &core) == SSH_OK)
+            exitCode = signal ? 128 : int(code);
+        ssh_string_free_char(signal);
+        const QString why = QString::fromUtf8(m_gpu.errorTail).trimmed();
+        if (exitCode == 127)
+            return finish(Error{u"gpu.smi-not-found"_s, u"nvidia-smi was not found."_s});
+        if (why.contains(u"couldn't communicate"_s) || why.contains(u"No devices were found"_s))
+            return finish(Error{u"gpu.smi-failed"_s, why});
+        return finish(Error{u"gpu.smi-exited"_s,
+                            u"nvidia-smi on %1 ended (exit status %2)%3. Reconnect or change the "
+                            "interval to start it again."_s.arg(
+                                m_setup.alias, QString::number(exitCode),
+                                why.isEmpty() ? QString() : u": "_s + why.left(300))});
+    }
+    if (m_apps.eof)
+        close(&m_apps); // the processes stay as last seen; the readings go on
+    if (!ssh_is_connected(session))
+        return SshStep::Wait; // the connection fails this request itself
+    return progressed ? SshStep::Again : SshStep::Wait;
+}
+
+void RemoteGpuChannel::onGpuBytes(QByteArrayView bytes)
+{
+    for (GpuSnapshot snapshot : m_stream.feed(bytes)) {
+        // The host's clock and time zone may differ: stamp with this machine's time of arrival.
+        snapshot.timestampMs = QDateTime::currentMSecsSinceEpoch();
+        P::attachProcesses(&snapshot, m_latestApps);
+        if (m_setup.onSnapshot)
+            m_setup.onSnapshot(snapshot);
+    }
+}
+
+void RemoteGpuChannel::onAppsBytes(QByteArrayView bytes)
+{
+    while (!bytes.isEmpty()) {
+        const qsizetype end = bytes.indexOf('\n');
+        const QByteArrayView part = end < 0 ? bytes : bytes.first(end);
+        if (!m_appsDiscarding) {
+            if (m_appsLine.size() + part.size() > kMaxLineBytes) {
+                m_appsLine.clear();
+                m_appsDiscarding = true;
+            } else {
+                m_appsLine.append(part);
+            }
+        }
+        if (end < 0)
+            break;
+        if (!m_appsDiscarding)
+            onAppsLine(m_appsLine);
+        m_appsLine.clear();
+        m_appsDiscarding = false;
+        bytes = bytes.sliced(end + 1);
+    }
+}
+
+void RemoteGpuChannel::endStat()
+{
+    if (m_statPid > 0) {
+        if (std::optional<P::ProcStat> stat = P::parseProcStat(m_statText);
+            stat && stat->pid == m_statPid) {
+            m_stats.insert(m_statPid, *stat);
+        }
+    }
+    m_statPid = 0;
+    m_statText.clear();
+}
+
+void RemoteGpuChannel::onAppsLine(const QByteArray &line)
+{
+    if (line == "@@apps") {
+        m_inBlock = true;
+        m_appRows.clear();
+        m_appRowCount = 0;
+        m_stats.clear();
+        m_statPid = 0;
+        m_statText.clear();
+        return;
+    }
+    if (!m_inBlock)
+        return;
+    if (line.startsWith("@@stat ")) {
+        endStat();
+        bool ok = false;
+        m_statPid = line.mid(7).trimmed().toLongLong(&ok);
+        if (!ok)
+            m_statPid = 0;
+        return;
+    }
+    if (line == "@@end") {
+        endStat();
+        m_inBlock = false;
+        Result<QList<P::ComputeApp>> apps = P::parseComputeApps(m_appRows, appsFields());
+        if (!apps) {
+            // No processes prints nothing, which the parser calls empty output.
+            m_latestApps.clear();
+            return;
+        }
+        QList<P::ComputeApp> list = std::move(apps.value());
+        for (P::ComputeApp &app : list) {
+            const auto it = m_stats.constFind(app.process.pid);
+            if (it != m_stats.constEnd()) {
+                app.process.processGroup = it->processGroup;
+                app.process.session = it->session;
+            }
+        }
+        m_latestApps = std::move(list);
+        return;
+    }
+    if (m_statPid > 0) {
+        // A comm may hold a newline: the stat text runs until the next marker.
+        if (m_statText.size() < 8192)
+            m_statText += (m_statText.isEmpty() ? QByteArray() : QByteArray("\n")) + line;
+        return;
+    }
+    if (m_appRowCount < kMaxAppRows && !line.trimmed().isEmpty()) {
+        m_appRows += line + '\n';
+        ++m_appRowCount;
+    }
+}
+
+} // namespace gpuwb
