@@ -221,6 +221,11 @@ Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
     ssh_options_set(session, SSH_OPTIONS_SSH_DIR, dir.constData());
     ssh_options_set(session, SSH_OPTIONS_KNOWNHOSTS, known.constData());
     ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout);
+    // Our traffic is chains of small requests, each sent after the answer to the one before;
+    // with Nagle's algorithm one can wait for the peer's delayed ACK (~40 ms). OpenSSH sets
+    // TCP_NODELAY on interactive sessions for the same reason.
+    int noDelay = 1;
+    ssh_options_set(session, SSH_OPTIONS_NODELAY, &noDelay);
     if (!aliasUsable)
         qCInfo(lcSsh) << "libssh refuses the alias" << m_alias
                       << "as a host name; the config is read by us alone";

@@ -150,25 +150,29 @@ SshStep SyncRunner::finish()
 
 SshStep SyncRunner::prepare(sftp_session sftp, ssh_session session)
 {
-    // The work folder and its parents (like mkdir -p).
-    QByteArray path;
-    const QList<QByteArray> parts = m_remoteRoot.split('/');
-    for (qsizetype i = 0; i < parts.size(); ++i) {
-        if (i > 0)
-            path += '/';
-        path += parts[i];
-        if (parts[i].isEmpty())
-            continue;
-        if (sftp_mkdir(sftp, path.constData(), 0755) < 0) {
-            const int status = sftp_get_error(sftp);
-            if (status != SSH_FX_FILE_ALREADY_EXISTS && status != SSH_FX_FAILURE
-                && status != SSH_FX_PERMISSION_DENIED)
-                return fail(SftpOps::lastError(sftp, u"creating"_s, shown(path)));
-        }
-    }
+    // The work folder and its parents (like mkdir -p), unless it is there already: a re-sync
+    // then pays one round trip here instead of one per path component.
     sftp_attributes root = sftp_stat(sftp, m_remoteRoot.constData());
-    if (!root)
-        return fail(SftpOps::lastError(sftp, u"creating"_s, shown(m_remoteRoot)));
+    if (!root) {
+        QByteArray path;
+        const QList<QByteArray> parts = m_remoteRoot.split('/');
+        for (qsizetype i = 0; i < parts.size(); ++i) {
+            if (i > 0)
+                path += '/';
+            path += parts[i];
+            if (parts[i].isEmpty())
+                continue;
+            if (sftp_mkdir(sftp, path.constData(), 0755) < 0) {
+                const int status = sftp_get_error(sftp);
+                if (status != SSH_FX_FILE_ALREADY_EXISTS && status != SSH_FX_FAILURE
+                    && status != SSH_FX_PERMISSION_DENIED)
+                    return fail(SftpOps::lastError(sftp, u"creating"_s, shown(path)));
+            }
+        }
+        root = sftp_stat(sftp, m_remoteRoot.constData());
+        if (!root)
+            return fail(SftpOps::lastError(sftp, u"creating"_s, shown(m_remoteRoot)));
+    }
     sftp_attributes_free(root);
     // Leftovers of an interrupted sync and entries of the wrong type.
     for (const QString &relative : std::as_const(m_plan.removeFirst)) {
