@@ -41,9 +41,12 @@ public:
     virtual bool closing() const = 0;
 };
 
-// How a stepped request went: finished, made progress and wants another turn at once, or has
-// nothing to do until the socket has data (it is called again after data arrives or ~50 ms).
-enum class SshStep { Done, Again, Wait };
+// How a stepped request went: finished, made progress and wants another turn at once, has
+// nothing to do until the socket has data (Wait: called again after data arrives or ~50 ms,
+// for requests that also watch a clock or a local socket), or is a long-lived stream with
+// nothing to do until data arrives (Idle: called again after data arrives, or within 1 s; an
+// idle connection's thread then sleeps instead of waking 20 times a second).
+enum class SshStep { Done, Again, Wait, Idle };
 
 // A request in its type-erased form; see SshConnection::call and SshConnection::run.
 struct SshRequest

@@ -21,6 +21,7 @@ namespace gpuwb {
 namespace {
 
 constexpr int kWaitStepMs = 50;
+constexpr int kIdleStepMs = 1000;
 constexpr int kMaxBackoffSeconds = 30;
 
 qint64 nowMs()
@@ -177,6 +178,7 @@ void SshConnectionWorker::ownerLoop()
         }
         bool anyAgain = false;
         bool anyWait = false;
+        bool anyIdle = false;
         if (!m_session) {
             const bool due = m_reconnecting && m_nextReconnect.hasExpired();
             if (!m_active.empty() || connectRequested || due) {
@@ -184,11 +186,11 @@ void SshConnectionWorker::ownerLoop()
                 continue;
             }
         } else {
-            ownerRunSteps(&anyAgain, &anyWait);
+            ownerRunSteps(&anyAgain, &anyWait, &anyIdle);
             if (m_session)
                 ownerKeepalive();
         }
-        ownerWait(anyAgain, anyWait);
+        ownerWait(anyAgain, anyWait, anyIdle);
     }
 }
 
@@ -242,7 +244,7 @@ bool SshConnectionWorker::ownerSessionDead() const
         || ssh_get_fd(m_session) < 0;
 }
 
-void SshConnectionWorker::ownerRunSteps(bool *anyAgain, bool *anyWait)
+void SshConnectionWorker::ownerRunSteps(bool *anyAgain, bool *anyWait, bool *anyIdle)
 {
     // One turn each, in arrival order; requests arriving meanwhile wait for the next turn.
     const size_t count = m_active.size();
@@ -255,11 +257,12 @@ void SshConnectionWorker::ownerRunSteps(bool *anyAgain, bool *anyWait)
         } else {
             *anyAgain |= step == SshStep::Again;
             *anyWait |= step == SshStep::Wait;
+            *anyIdle |= step == SshStep::Idle;
             ++index;
         }
         if (ownerSessionDead()) {
             ownerLost(QString::fromUtf8(m_session ? ssh_get_error(m_session) : ""));
-            *anyAgain = *anyWait = false;
+            *anyAgain = *anyWait = *anyIdle = false;
             return;
         }
     }
@@ -291,13 +294,15 @@ void SshConnectionWorker::ownerKeepalive()
         ownerLost(QString::fromUtf8(ssh_get_error(m_session)));
 }
 
-void SshConnectionWorker::ownerWait(bool anyAgain, bool anyWait)
+void SshConnectionWorker::ownerWait(bool anyAgain, bool anyWait, bool anyIdle)
 {
     int timeout = -1;
     if (anyAgain)
         timeout = 0;
     else if (anyWait)
         timeout = kWaitStepMs;
+    else if (anyIdle)
+        timeout = kIdleStepMs;
     auto cap = [&timeout](const QDeadlineTimer &t) {
         const qint64 left = std::max<qint64>(0, t.remainingTime());
         if (timeout < 0 || left < timeout)

@@ -39,8 +39,8 @@ public:
 private:
     void ownerLoop();
     void ownerAttemptConnect();
-    void ownerRunSteps(bool *anyAgain, bool *anyWait);
-    void ownerWait(bool anyAgain, bool anyWait);
+    void ownerRunSteps(bool *anyAgain, bool *anyWait, bool *anyIdle);
+    void ownerWait(bool anyAgain, bool anyWait, bool anyIdle);
     void ownerKeepalive();
     void ownerLost(const QString &why);
     void ownerFailAll(const Error &error);

@@ -3,6 +3,7 @@
 #include "core/util/logging.h"
 #include "core/util/shellquote.h"
 
+#include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 
 #include <QDateTime>
@@ -46,11 +47,37 @@ while :; do
   sleep "$pause" || exit 0
 done)sh";
 
+// Only notes that something came: the bytes stay in the channel's buffer (0 consumed) and
+// are read by the next step.
+int noteData(ssh_session, ssh_channel, void *, uint32_t, int, void *userdata)
+{
+    *static_cast<bool *>(userdata) = true;
+    return 0;
+}
+
+void noteEvent(ssh_session, ssh_channel, void *userdata)
+{
+    *static_cast<bool *>(userdata) = true;
+}
+
+void noteExit(ssh_session, ssh_channel, int, void *userdata)
+{
+    *static_cast<bool *>(userdata) = true;
+}
+
 } // namespace
 
 RemoteGpuChannel::RemoteGpuChannel(Setup setup)
-    : m_setup(std::move(setup)), m_stream(m_setup.fields, kMaxLineBytes)
+    : m_callbacks(std::make_unique<ssh_channel_callbacks_struct>()), m_setup(std::move(setup)),
+      m_stream(m_setup.fields, kMaxLineBytes)
 {
+    *m_callbacks = {};
+    m_callbacks->userdata = &m_news;
+    m_callbacks->channel_data_function = noteData;
+    m_callbacks->channel_eof_function = noteEvent;
+    m_callbacks->channel_close_function = noteEvent;
+    m_callbacks->channel_exit_status_function = noteExit;
+    ssh_callbacks_init(m_callbacks.get());
 }
 
 RemoteGpuChannel::~RemoteGpuChannel()
@@ -86,6 +113,7 @@ bool RemoteGpuChannel::open(ssh_session session, Channel *channel, const QString
         channel->channel = nullptr;
         return false;
     }
+    ssh_set_channel_callbacks(channel->channel, m_callbacks.get());
     return true;
 }
 
@@ -93,6 +121,7 @@ void RemoteGpuChannel::close(Channel *channel)
 {
     if (!channel->channel)
         return;
+    ssh_remove_channel_callbacks(channel->channel, m_callbacks.get());
     if (ssh_channel_is_open(channel->channel)) {
         ssh_session session = ssh_channel_get_session(channel->channel);
         ssh_set_blocking(session, 0);
@@ -165,6 +194,12 @@ SshStep RemoteGpuChannel::step(SshSessionContext &context, bool stop)
                                                     QString::fromUtf8(ssh_get_error(session)))});
         }
     }
+    // Data for our channels sets m_news (libssh's callbacks, whoever read the packet); between
+    // samples the stream is idle and lets the connection's thread sleep.
+    if (!m_news && ++m_quietSteps < kQuietStepsBetweenReads)
+        return SshStep::Idle;
+    m_news = false; // what comes while this step reads is news for the next
+    m_quietSteps = 0;
     bool progressed = false;
     QByteArray gpuBytes;
     QByteArray appsBytes;
@@ -211,7 +246,9 @@ SshStep RemoteGpuChannel::step(SshSessionContext &context, bool stop)
         close(&m_apps); // the processes stay as last seen; the readings go on
     if (!ssh_is_connected(session))
         return SshStep::Wait; // the connection fails this request itself
-    return progressed ? SshStep::Again : SshStep::Wait;
+    if (progressed)
+        m_news = true; // there may be more than one step reads
+    return progressed ? SshStep::Again : SshStep::Idle;
 }
 
 void RemoteGpuChannel::onGpuBytes(QByteArrayView bytes)

@@ -7,8 +7,10 @@
 #include <QStringList>
 
 #include <functional>
+#include <memory>
 
 struct ssh_channel_struct;
+struct ssh_channel_callbacks_struct;
 
 namespace gpuwb {
 
@@ -59,6 +61,15 @@ private:
     void onAppsBytes(QByteArrayView bytes);
     void onAppsLine(const QByteArray &line);
     void endStat();
+
+    // libssh tells (on the owner thread, while it reads packets for any request) that data,
+    // an EOF or a close came for our channels; a step without that news reads nothing. The
+    // connection calls a waiting step every ~50 ms: reading 4 empty buffers each time was most
+    // of a stream's CPU (./bench telemetry).
+    static constexpr int kQuietStepsBetweenReads = 3; // a read anyway every few idle steps
+    std::unique_ptr<ssh_channel_callbacks_struct> m_callbacks;
+    bool m_news = true;
+    int m_quietSteps = 0;
 
     Setup m_setup;
     Channel m_gpu;

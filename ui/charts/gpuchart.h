@@ -10,9 +10,10 @@ namespace gpuwb {
 
 // A small live chart of one GPU metric: a line over the last N seconds (x <= 0, seconds
 // before the newest sample), a fixed or automatic y range, and a title with the current value
-// and unit. The only class that uses QtCharts (deprecated since Qt 6.10), which stays behind
-// this interface so it can be swapped. A widget on the UI thread; setSeries() replaces all
-// points at once (one replace() per tick, principle 9). Colours follow the palette.
+// and unit. Painted with QPainter: axes, grid and labels are cached as one pixmap, a tick
+// paints that pixmap, the title and the line, inside the window's one repaint (QtCharts' scene
+// repainted the window once per chart; see ./bench telemetry). A widget on the UI thread;
+// setSeries() replaces all points at once (principle 9). Colours follow the palette.
 class GpuChart : public QFrame
 {
     Q_OBJECT
@@ -50,7 +51,6 @@ private:
     void applyPalette();
     void updateTitle();
     void updateYRange();
-    void cacheItems();
 
     struct Private;
     std::unique_ptr<Private> d;

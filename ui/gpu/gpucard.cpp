@@ -1,6 +1,7 @@
 #include "ui/gpu/gpucard.h"
 
 #include "ui/charts/gpuchart.h"
+#include "ui/charts/stablelabel.h"
 #include "ui/gpu/gpuprocessmodel.h"
 #include "ui/gpu/gputext.h"
 
@@ -28,7 +29,7 @@ constexpr double kMiB = 1024.0 * 1024.0;
 
 GpuCard::GpuCard(const QString &uuid, QWidget *parent)
     : QFrame(parent), m_uuid(uuid), m_heading(new QLabel(this)), m_more(new QToolButton(this)),
-      m_metrics(new QLabel(this)),
+      m_metrics((new StableLabel(this))->label()), // its text changes every tick
       m_utilization(new GpuChart(tr("Utilisation"), u"%"_s, this)),
       m_memory(new GpuChart(tr("Memory"), u"MiB"_s, this)), m_extra(new QWidget(this)),
       m_temperature(new GpuChart(tr("Temperature"), u"°C"_s, m_extra)),
@@ -48,7 +49,6 @@ GpuCard::GpuCard(const QString &uuid, QWidget *parent)
     m_metrics->setObjectName(u"gpuMetrics"_s);
     m_metrics->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_metrics->setForegroundRole(QPalette::PlaceholderText);
-    m_metrics->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
 
     m_more->setObjectName(u"moreButton"_s);
     m_more->setCheckable(true);
@@ -105,7 +105,7 @@ GpuCard::GpuCard(const QString &uuid, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addLayout(top);
-    layout->addWidget(m_metrics);
+    layout->addWidget(m_metrics->parentWidget());
     layout->addLayout(charts, 1);
     layout->addWidget(m_extra, 2);
     layout->addWidget(m_processView);
