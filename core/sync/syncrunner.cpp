@@ -4,7 +4,7 @@
 #include "core/ssh/remotepath.h"
 #include "core/ssh/sftpops.h"
 #include "core/sync/localtree.h"
-#include "core/sync/remotecommand.h"
+#include "core/ssh/remotecommand.h"
 #include "core/sync/tarwriter.h"
 #include "core/util/shellquote.h"
 

@@ -1,9 +1,9 @@
 #include "core/telemetry/remotegpumonitor.h"
 
 #include "core/gpu/nvidiasmiparser.h"
+#include "core/ssh/remotecommand.h"
 #include "core/ssh/sshconnection.h"
 #include "core/telemetry/remotegpuchannel.h"
-#include "core/telemetry/remoteexec.h"
 #include "core/util/logging.h"
 #include "core/util/shellquote.h"
 
@@ -155,8 +155,8 @@ void RemoteGpuMonitor::beginProbe()
     m_connection->call<ProbeResult>(
         this,
         [command](SshSessionContext &context) -> Result<ProbeResult> {
-            Result<RemoteExec> run = RemoteExec::run(context.session(), command.toUtf8(),
-                                                     1024 * 1024);
+            Result<RemoteCommand> run = RemoteCommand::run(context.session(), command.toUtf8(),
+                                                           1024 * 1024);
             if (!run)
                 return run.error();
             ProbeResult probe;

@@ -1,4 +1,4 @@
-#include "core/sync/remotecommand.h"
+#include "core/ssh/remotecommand.h"
 
 #include <libssh/libssh.h>
 
@@ -29,8 +29,12 @@ Result<RemoteCommand> RemoteCommand::run(ssh_session session, const QByteArray &
     for (;;) {
         // Standard error is drained too, so a chatty command never stalls on a full window.
         while (ssh_channel_poll(channel, 1) > 0) {
-            if (ssh_channel_read_nonblocking(channel, discard, sizeof discard, 1) <= 0)
+            const int e = ssh_channel_read_nonblocking(channel, discard, sizeof discard, 1);
+            if (e <= 0)
                 break;
+            if (result.errorOutput.size() < kErrorBytes)
+                result.errorOutput.append(
+                    discard, qMin<qsizetype>(e, kErrorBytes - result.errorOutput.size()));
         }
         const int n = ssh_channel_read(channel, buffer.data(), uint32_t(buffer.size()), 0);
         if (n < 0)
