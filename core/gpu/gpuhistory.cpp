@@ -54,11 +54,9 @@ GpuSnapshot GpuHistory::latest() const
     return m_count == 0 ? GpuSnapshot{} : at(m_count - 1);
 }
 
-QList<GpuSnapshot> GpuHistory::snapshots(qint64 windowMs) const
+qsizetype GpuHistory::firstInWindow(qint64 windowMs) const
 {
-    QList<GpuSnapshot> result;
-    if (m_count == 0)
-        return result;
+    // Walk back from the newest to where the window starts.
     const qint64 newest = at(m_count - 1).timestampMs;
     qsizetype first = m_count;
     while (first > 0) {
@@ -67,6 +65,15 @@ QList<GpuSnapshot> GpuHistory::snapshots(qint64 windowMs) const
             break;
         --first;
     }
+    return first;
+}
+
+QList<GpuSnapshot> GpuHistory::snapshots(qint64 windowMs) const
+{
+    QList<GpuSnapshot> result;
+    if (m_count == 0)
+        return result;
+    const qsizetype first = firstInWindow(windowMs);
     result.reserve(m_count - first);
     for (qsizetype i = first; i < m_count; ++i)
         result.append(at(i));
@@ -79,14 +86,7 @@ QList<QPointF> GpuHistory::series(const QString &uuid, GpuMetric metric, qint64 
     if (m_count == 0)
         return points;
     const qint64 newest = at(m_count - 1).timestampMs;
-    // Walk back from the newest to find where the window starts, then collect oldest first.
-    qsizetype first = m_count;
-    while (first > 0) {
-        const qint64 age = newest - at(first - 1).timestampMs;
-        if (age > windowMs || age < 0)
-            break;
-        --first;
-    }
+    const qsizetype first = firstInWindow(windowMs); // then collect oldest first
     points.reserve(m_count - first);
     for (qsizetype i = first; i < m_count; ++i) {
         const GpuSnapshot &snapshot = at(i);

@@ -55,6 +55,8 @@ public:
 
 private:
     const GpuSnapshot &at(qsizetype i) const; // 0 = oldest
+    // The oldest snapshot no older than windowMs before the newest; the history is not empty.
+    qsizetype firstInWindow(qint64 windowMs) const;
 
     int m_capacity;
     std::vector<GpuSnapshot> m_ring;

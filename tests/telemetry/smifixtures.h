@@ -11,14 +11,14 @@ namespace gpuwb::test {
 
 constexpr qint64 kMiB = 1024 * 1024;
 
-inline QString smiFixtureDir()
+inline QString fixtureDir()
 {
     return qEnvironmentVariable("GPUWB_FIXTURES") + QStringLiteral("/nvidia-smi");
 }
 
-inline QByteArray smiFixture(const QString &name)
+inline QByteArray fixture(const QString &name)
 {
-    QFile f(smiFixtureDir() + u'/' + name);
+    QFile f(fixtureDir() + u'/' + name);
     if (!f.open(QIODevice::ReadOnly))
         qFatal("cannot read fixture %s", qPrintable(name));
     return f.readAll();

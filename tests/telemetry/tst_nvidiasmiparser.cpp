@@ -17,18 +17,10 @@ namespace P = gpuwb::NvidiaSmiParser;
 
 namespace {
 
+using test::fixture;
+using test::fixtureDir;
 using test::kMiB;
 using test::noHeaderFields;
-
-QString fixtureDir()
-{
-    return test::smiFixtureDir();
-}
-
-QByteArray fixture(const QString &name)
-{
-    return test::smiFixture(name);
-}
 
 GpuSample onlyGpu(const QString &file)
 {
