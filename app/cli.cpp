@@ -10,6 +10,7 @@
 #include "core/jobs/jobmanager.h"
 #include "core/jobs/runconfig.h"
 #include "core/remote/remotejob.h"
+#include "core/remote/remotejobscript.h"
 #include "core/remote/remotetarget.h"
 #include "core/ssh/sshconnections.h"
 #include "core/util/datapaths.h"
@@ -127,7 +128,7 @@ static int runCommand(const QStringList &arguments)
     parser.addOption(target);
     const QCommandLineOption noSync(u"no-sync"_s,
                                     u"Remote only: run in the remote folder (remote_dir, or "
-                                    "~/gpuwb/<folder name>) as it is, without syncing."_s);
+                                    "~/gpuwb/<folder name>-<hash>) as it is, without syncing."_s);
     parser.addOption(noSync);
     parser.addPositionalArgument(u"dir"_s, u"The project folder."_s);
     parser.process(arguments);
@@ -155,7 +156,7 @@ static int runCommand(const QStringList &arguments)
     if (parser.isSet(noSync) && !alias.isEmpty()) {
         const QString relative = QDir(dir).relativeFilePath(spec.workingDirectory);
         const QString root = cfg.remoteDir.isEmpty()
-                                 ? u"gpuwb/"_s + QFileInfo(dir).fileName()
+                                 ? RemoteJobScript::defaultRemoteFolder(dir)
                                  : cfg.remoteDir;
         spec.workingDirectory = relative == u"."_s ? root : root + u'/' + relative;
         spec.projectDirectory.clear();

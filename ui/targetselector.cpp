@@ -22,6 +22,9 @@ namespace {
 // QSettings would read as groups).
 const QString kChoiceKey = u"targets/choiceByProject"_s;
 const QString kLastRemoteKey = u"targets/lastRemoteByProject"_s;
+// The hosts the user has run jobs on, most recent last: the only ones Auto may pick for a
+// project that has none of its own (issue 10, item 8).
+const QString kGpuHostsKey = u"targets/gpuHosts"_s;
 
 QString projectValue(const QString &key, const QString &project)
 {
@@ -34,6 +37,17 @@ void setProjectValue(const QString &key, const QString &project, const QString &
     QVariantMap map = settings.value(key).toMap();
     map.insert(project, value);
     settings.setValue(key, map);
+}
+
+void rememberGpuHost(const QString &alias)
+{
+    QSettings settings;
+    QStringList gpuHosts = settings.value(kGpuHostsKey).toStringList();
+    if (!gpuHosts.isEmpty() && gpuHosts.last() == alias)
+        return;
+    gpuHosts.removeAll(alias);
+    gpuHosts.append(alias);
+    settings.setValue(kGpuHostsKey, gpuHosts);
 }
 
 void removeProjectValue(const QString &key, const QString &project)
@@ -166,6 +180,15 @@ QString TargetSelector::resolve(QString *why) const
 {
     const QString chosen = choice();
     const QString id = chosen == u"auto"_s ? autoTarget() : chosen;
+    if (chosen == u"auto"_s && id == u"local"_s && !m_localGpu && !m_hosts->hosts().isEmpty()) {
+        // Auto never sends a project to a host the user has not picked for GPU work (the
+        // first host in ~/.ssh/config is often github.com): the first remote run is a choice.
+        if (why)
+            *why = tr("This machine has no NVIDIA GPU, and no host has been chosen for GPU work "
+                      "yet. Choose the host to run on beside Run (or “This machine” to run "
+                      "here without a GPU); Auto then keeps to it.");
+        return {};
+    }
     if (!m_jobs->target(id)) {
         if (why)
             *why = tr("“%1” is not a place jobs can run any more. Choose another target beside "
@@ -182,6 +205,7 @@ void TargetSelector::noteJobStarted(const JobSpec &spec)
     if (alias.isEmpty() || spec.projectDirectory.isEmpty())
         return;
     setProjectValue(kLastRemoteKey, spec.projectDirectory, alias);
+    rememberGpuHost(alias);
     if (spec.projectDirectory == m_project)
         m_box->setItemText(0, autoLabel());
 }
@@ -195,9 +219,14 @@ QString TargetSelector::autoTarget() const
     for (const SshHost &host : hosts)
         if (host.alias == last)
             return RemoteTarget::idFor(last);
-    if (!hosts.isEmpty())
-        return RemoteTarget::idFor(hosts.first().alias);
-    return u"local"_s; // no GPU and no host: the CPU here still runs it
+    // A host the user ran on before, most recent first; never one merely listed.
+    const QStringList used = QSettings().value(kGpuHostsKey).toStringList();
+    for (auto it = used.crbegin(); it != used.crend(); ++it) {
+        for (const SshHost &host : hosts)
+            if (host.alias == *it)
+                return RemoteTarget::idFor(*it);
+    }
+    return u"local"_s; // no GPU and no host chosen: the CPU here, or a question (resolve)
 }
 
 QString TargetSelector::autoLabel() const
@@ -226,6 +255,11 @@ void TargetSelector::onActivated()
 {
     if (!m_project.isEmpty())
         setProjectValue(kChoiceKey, m_project, choice());
+    // Picking a host beside Run is choosing it for GPU work.
+    if (const QString alias = RemoteTarget::aliasFromId(choice()); !alias.isEmpty()) {
+        rememberGpuHost(alias);
+        m_box->setItemText(0, autoLabel());
+    }
 }
 
 } // namespace gpuwb

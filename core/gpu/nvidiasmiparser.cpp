@@ -7,6 +7,7 @@
 #include <QRegularExpression>
 #include <QSet>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace Qt::StringLiterals;
@@ -114,9 +115,13 @@ Result<Table> readTable(const QByteArray &output, const QStringList &fieldsIfNoH
             line.chop(1);
         if (line.trimmed().isEmpty())
             continue;
-        if (std::optional<Error> failure = recogniseFailure(line))
-            return *failure;
         lines.append(line);
+    }
+    // An error line is told apart from a row by its shape, not by its words: a process name
+    // that says "couldn't communicate" is a row (issue 10, item 13).
+    if (!lines.isEmpty() && fieldsIfNoHeader.isEmpty() && !looksLikeHeader(splitRow(lines.first()))) {
+        if (std::optional<Error> failure = recogniseFailure(lines.first()))
+            return *failure;
     }
     if (lines.isEmpty()) {
         return Error{u"gpu.smi-empty"_s,
@@ -168,6 +173,8 @@ Result<Table> readTable(const QByteArray &output, const QStringList &fieldsIfNoH
             fields.insert(freeText, parts.join(u", "_s));
         }
         if (fields.size() != width) {
+            if (std::optional<Error> failure = recogniseFailure(line))
+                return *failure;
             qCDebug(lcGpu) << "nvidia-smi row with" << fields.size() << "fields instead of"
                            << width << "skipped";
             continue;
@@ -426,10 +433,87 @@ Result<GpuSnapshot> parseQueryGpu(const QByteArray &output, const QStringList &f
     return passes->first();
 }
 
+namespace {
+
+// nvidia-smi prints a process name as it is, newlines included. When the name is the last
+// column, a line that does not start like a row (GPU id, then a numeric pid) continues the
+// previous row's name: joined with a space, so a hostile name stays in its own row and
+// cannot end the table or start a row of its own by a line break alone.
+QByteArray joinNameContinuations(const QByteArray &output, const QStringList &fieldsIfNoHeader)
+{
+    const QList<QByteArray> lines = output.split('\n');
+    QStringList columns;
+    qsizetype firstData = 0;
+    for (const QByteArray &line : lines) {
+        if (line.trimmed().isEmpty()) {
+            ++firstData;
+            continue;
+        }
+        const QStringList first = splitRow(QString::fromUtf8(line));
+        if (looksLikeHeader(first)) {
+            for (const QString &f : first)
+                columns.append(parseColumn(f).name);
+            ++firstData;
+        }
+        break;
+    }
+    if (columns.isEmpty()) {
+        for (const QString &f : fieldsIfNoHeader)
+            columns.append(canonicalField(f.trimmed()));
+    }
+    const qsizetype width = columns.size();
+    if (width < 2 || columns.last() != u"process_name"_s)
+        return output;
+    const qsizetype pidColumn = columns.indexOf(u"pid"_s);
+    const qsizetype uuidColumn = columns.indexOf(u"gpu_uuid"_s);
+    auto startsRow = [&](const QByteArray &line) {
+        const QList<QByteArray> fields = line.split(',');
+        if (fields.size() < width)
+            return false;
+        if (pidColumn >= 0) {
+            const QByteArray pid = fields.at(pidColumn).trimmed();
+            if (pid.isEmpty() || !std::all_of(pid.cbegin(), pid.cend(),
+                                              [](char c) { return c >= '0' && c <= '9'; }))
+                return false;
+        }
+        if (uuidColumn >= 0) {
+            const QByteArray uuid = fields.at(uuidColumn).trimmed();
+            if (!uuid.startsWith("GPU-") && !uuid.startsWith("MIG-") && !uuid.startsWith('['))
+                return false;
+        }
+        return true;
+    };
+    QByteArray out;
+    bool inRow = false;
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        const QByteArray &line = lines.at(i);
+        if (i < firstData || line.trimmed().isEmpty()) {
+            out += line + '\n';
+            continue;
+        }
+        if (startsRow(line) || !inRow) {
+            if (inRow)
+                out += '\n';
+            out += line;
+            inRow = startsRow(line);
+            if (!inRow)
+                out += '\n';
+            continue;
+        }
+        out += ' ' + line;
+    }
+    if (inRow)
+        out += '\n';
+    return out;
+}
+
+} // namespace
+
 Result<QList<ComputeApp>> parseComputeApps(const QByteArray &output,
                                            const QStringList &fieldsIfNoHeader)
 {
-    Result<Table> read = readTable(output, fieldsIfNoHeader, {u"process_name"_s});
+    Result<Table> read = readTable(joinNameContinuations(output, fieldsIfNoHeader),
+                                   fieldsIfNoHeader, {u"process_name"_s});
     if (!read)
         return read.error();
     const Table &table = *read;

@@ -4,6 +4,7 @@
 
 #include <QAtomicInt>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -99,6 +100,13 @@ Result<std::unique_ptr<JobHistory>> JobHistory::open(const QString &databasePath
     db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=2000"_s);
     if (!db.open())
         return sqlError(u"opened"_s, db.lastError(), databasePath);
+    // Commands, environments and messages are the user's alone: the database and its WAL
+    // files 0600 (SQLite gives -wal and -shm the database file's mode).
+    for (const QString &suffix : {QString(), u"-wal"_s, u"-shm"_s}) {
+        if (QFileInfo::exists(databasePath + suffix))
+            QFile::setPermissions(databasePath + suffix,
+                                  QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    }
 
     QSqlQuery q(db);
     // Reading user_version is also the first real read: a file that is not a database fails here.

@@ -137,7 +137,10 @@ void LocalJobWorker::start()
         return;
     }
     m_log.setFileName(m_logPath);
-    if (!m_log.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Unbuffered)) {
+    // The job's output is the user's alone (0600), whatever the umask.
+    if (!m_log.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Unbuffered,
+                    QFileDevice::ReadOwner | QFileDevice::WriteOwner)
+        || !m_log.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)) {
         failToStart(u"Could not write the log file %1: %2. Check that its folder is writable."_s
                         .arg(m_logPath, m_log.errorString()));
         return;

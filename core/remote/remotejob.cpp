@@ -53,7 +53,7 @@ QString signalName(int sig)
 bool permanent(const QString &code)
 {
     return code == u"not-found"_s || code == u"permission-denied"_s || code == u"no-sftp"_s
-        || code == u"unsupported"_s || code == u"too-large"_s || code == u"io"_s;
+        || code == u"unsupported"_s || code == u"too-large"_s || code == u"io-error"_s;
 }
 
 QString hostOf(const JobSpec &spec)
@@ -317,6 +317,7 @@ void RemoteJob::resolvePaths(std::function<void()> then)
             t.remoteLog = m_paths.jobDir + u"/log"_s;
             t.remoteStatus = m_paths.jobDir + u"/status"_s;
             t.workDir = m_paths.workDir;
+            t.jobDir = m_paths.jobDir;
             t.artifactGlobs = spec().artifacts;
             t.localLog = logPath();
             m_retryMs = 0;
@@ -425,6 +426,14 @@ void RemoteJob::onReaderEnd(const Result<RemoteJobEnd> &end)
 {
     if (m_done)
         return;
+    if (end && !end->lostReason.isEmpty()) {
+        JobResult r;
+        r.state = end->neverStarted ? JobState::FailedToStart : JobState::Lost;
+        r.message = end->lostReason;
+        systemLine(r.message);
+        finish(r);
+        return;
+    }
     if (end) {
         finishFromStatus(*end);
         return;

@@ -1,16 +1,21 @@
 #include "core/remote/remotejobreader.h"
 
+#include "core/ssh/remotecommand.h"
 #include "core/ssh/remotepath.h"
 #include "core/ssh/sftpops.h"
 #include "core/ssh/sshconnection.h"
+#include "core/util/shellquote.h"
 
 #include <QElapsedTimer>
 #include <QPointer>
+#include <QRandomGenerator>
 
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
 
 #include <fcntl.h>
+
+#include <optional>
 
 using namespace Qt::StringLiterals;
 
@@ -21,6 +26,10 @@ namespace {
 constexpr int FlowingPollMs = 100;
 constexpr int FirstIdlePollMs = 150;
 constexpr int MaxIdlePollMs = 1000;
+constexpr int MissingLogMaxPollMs = 5000; // backing off while the log is not there
+constexpr int FirstLivenessMs = 5000;
+constexpr int MaxLivenessMs = 60000;
+constexpr int NoPidGraceMs = 30000;
 constexpr int BatchIntervalMs = 50;
 constexpr quint64 MaxChunk = 64 * 1024;
 constexpr int MaxArtifactEntries = 20000;
@@ -41,6 +50,9 @@ struct ReaderRun
     bool statusSeen = false;
     RemoteJobScript::Status status;
     bool ended = false;
+    qint64 nextLivenessMs = FirstLivenessMs;
+    int livenessEveryMs = FirstLivenessMs;
+    qint64 noPidSinceMs = -1;
 
     ~ReaderRun()
     {
@@ -91,7 +103,9 @@ struct ReaderRun
         t.local.setFileName(t.localLog);
         QIODevice::OpenMode mode = QIODevice::WriteOnly | QIODevice::Unbuffered;
         mode |= t.truncateLocalLog ? QIODevice::Truncate : QIODevice::Append;
-        if (!t.local.open(mode)) {
+        // The job's output is the user's alone (0600), whatever the umask.
+        if (!t.local.open(mode, QFileDevice::ReadOwner | QFileDevice::WriteOwner)
+            || !t.local.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)) {
             t.localFailed = true;
             OutputLine line;
             line.stream = OutputStream::System;
@@ -190,6 +204,85 @@ struct ReaderRun
         return SshStep::Done;
     }
 
+    // One exec that says, after a unique marker, what became of the job: its folder, its
+    // status file, its pid file, the boot it started in and whether its group is alive.
+    // Returns a RemoteJobEnd when the job is known to be over without a status.
+    std::optional<RemoteJobEnd> checkLiveness(SshSessionContext &ctx, qint64 now)
+    {
+        nextLivenessMs = now + livenessEveryMs;
+        livenessEveryMs = std::min(livenessEveryMs * 2, MaxLivenessMs);
+        const RemoteJobTail &t = *tail;
+        if (t.jobDir.isEmpty())
+            return std::nullopt;
+        const QByteArray nonce = QByteArray::number(QRandomGenerator::global()->generate64(), 36);
+        const QByteArray say = "printf 'gpuwb-alive " + nonce + " %s\\n' ";
+        const QByteArray script = "cd " + toRemoteBytes(shellQuote(t.jobDir)) + " 2>/dev/null || { "
+            + say + "nofolder; exit 0; }; [ -e status ] && { " + say + "ended; exit 0; }; "
+            "[ -s pid ] || { " + say + "nopid; exit 0; }; "
+            "b=$(cat boot 2>/dev/null); n=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null); "
+            "if [ -n \"$b\" ] && [ -n \"$n\" ] && [ \"$b\" != \"$n\" ]; then " + say
+            + "rebooted; exit 0; fi; g=$(cat pid); case $g in ''|*[!0-9]*) " + say
+            + "nopid; exit 0;; esac; if kill -0 -\"$g\" 2>/dev/null; then " + say
+            + "running; elif [ -e status ]; then " + say + "ended; else " + say + "gone; fi";
+        Result<RemoteCommand> r = RemoteCommand::run(ctx.session(), script);
+        if (!r)
+            return std::nullopt; // a lost connection is handled by the reader's own calls
+        const QByteArray marker = "gpuwb-alive " + nonce + ' ';
+        const qsizetype at = r->output.indexOf(marker);
+        if (at < 0)
+            return std::nullopt;
+        const qsizetype eol = r->output.indexOf('\n', at);
+        const QByteArray word = r->output.mid(at + marker.size(),
+                                              eol < 0 ? -1 : eol - at - marker.size());
+        const QString where = t.host + u':' + t.jobDir;
+        RemoteJobEnd lost;
+        lost.bytesRead = t.bytesRead;
+        if (word == "running") {
+            noPidSinceMs = -1;
+            return std::nullopt;
+        }
+        if (word == "ended") {
+            nextPollMs = now; // the status is read next
+            return std::nullopt;
+        }
+        if (word == "nopid") {
+            if (noPidSinceMs < 0)
+                noPidSinceMs = now;
+            if (now - noPidSinceMs < NoPidGraceMs)
+                return std::nullopt;
+            lost.neverStarted = true;
+            lost.lostReason = u"The job's wrapper never started on %1 (no pid file in %2 after "
+                              "%3 s): the host's disk may be full, or the launch was cut off. "
+                              "Run it again."_s.arg(t.host, t.jobDir)
+                                  .arg(NoPidGraceMs / 1000);
+            return lost;
+        }
+        if (word == "nofolder")
+            lost.lostReason = u"The job's folder %1 is gone, so its end cannot be known. Its "
+                              "output so far is in the local log."_s.arg(where);
+        else if (word == "rebooted")
+            lost.lostReason = u"%1 restarted while the job ran; the job recorded no exit status. "
+                              "Its output so far is in the local log and in %2."_s
+                                  .arg(t.host, where);
+        else if (word == "gone")
+            lost.lostReason = u"The job's processes on %1 are gone and it recorded no exit status "
+                              "(killed from outside, e.g. by the out-of-memory killer, or the "
+                              "disk filled up). Its output so far is in the local log and in "
+                              "%2."_s.arg(t.host, where);
+        else
+            return std::nullopt;
+        return lost;
+    }
+
+    void endLost(RemoteJobEnd lost)
+    {
+        tail->parser.flush(&tail->lines);
+        if (tail->local.isOpen())
+            tail->local.close();
+        postBatch();
+        end(std::move(lost));
+    }
+
     SshStep step(SshSessionContext &ctx)
     {
         RemoteJobTail &t = *tail;
@@ -222,8 +315,16 @@ struct ReaderRun
                 const int code = sftp_get_error(*sftp);
                 if (code != SSH_FX_NO_SUCH_FILE && code != SSH_FX_NO_SUCH_PATH)
                     return failed(ctx, *sftp, u"open the job's log"_s, t.remoteLog);
-                // Not there yet (the wrapper is starting): look again soon.
-                nextPollMs = now + FirstIdlePollMs;
+                // Not there yet (the wrapper is starting) or gone: look again, less and less
+                // often, and ask whether the job lives.
+                if (now >= nextLivenessMs) {
+                    if (std::optional<RemoteJobEnd> lost = checkLiveness(ctx, now)) {
+                        endLost(std::move(*lost));
+                        return SshStep::Done;
+                    }
+                }
+                nextPollMs = now + idleMs;
+                idleMs = std::min(idleMs * 2, MissingLogMaxPollMs);
                 return SshStep::Wait;
             }
         }
@@ -237,6 +338,8 @@ struct ReaderRun
         if (n > 0) {
             take(QByteArrayView(buffer.constData(), qsizetype(n)));
             idleMs = FirstIdlePollMs;
+            livenessEveryMs = FirstLivenessMs; // output flows: ask again only after a silence
+            nextLivenessMs = now + FirstLivenessMs;
             nextPollMs = quint64(n) == chunk ? now : now + FlowingPollMs;
             return quint64(n) == chunk ? SshStep::Again : SshStep::Wait;
         }
@@ -269,6 +372,12 @@ struct ReaderRun
                 return SshStep::Wait;
             end(text.error());
             return SshStep::Done;
+        }
+        if (now >= nextLivenessMs) {
+            if (std::optional<RemoteJobEnd> lost = checkLiveness(ctx, now)) {
+                endLost(std::move(*lost));
+                return SshStep::Done;
+            }
         }
         nextPollMs = now + idleMs;
         idleMs = std::min(idleMs * 2, MaxIdlePollMs);

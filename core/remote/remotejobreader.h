@@ -30,6 +30,7 @@ struct RemoteJobTail
     QString remoteLog;    // absolute remote paths
     QString remoteStatus;
     QString workDir;
+    QString jobDir;       // the job's folder, for the liveness check
     QStringList artifactGlobs;
     QString localLog;
     bool truncateLocalLog = false; // a new job; otherwise resume at the local log's size
@@ -51,6 +52,10 @@ struct RemoteJobTail
 
 struct RemoteJobEnd
 {
+    // Set when the job ended without a status: its folder vanished, its processes are gone,
+    // the host rebooted (lost), or the wrapper never wrote its pid (neverStarted).
+    QString lostReason;
+    bool neverStarted = false;
     RemoteJobScript::Status status;
     QList<Location> artifacts;
     qint64 bytesRead = 0;
@@ -63,7 +68,11 @@ struct RemoteJobEnd
 // many lines are queued, reading pauses (the remote log keeps everything). When `status`
 // appears it reads the log to its end, lists the artifacts and calls `onEnd`; a lost
 // connection ends the reader with that Error (the caller starts another one, which resumes
-// at the same offset). Callbacks run on context's thread.
+// at the same offset). While nothing comes, a liveness check (one exec, every 5 s backing off
+// to 60 s) tells a job that still runs apart from one whose folder vanished, whose processes
+// died without a status (OOM kill, full disk), whose host rebooted, or whose wrapper never
+// wrote its pid within 30 s: those end the reader with RemoteJobEnd::lostReason. Callbacks run
+// on context's thread.
 class RemoteJobReader
 {
 public:

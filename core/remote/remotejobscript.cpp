@@ -2,7 +2,9 @@
 
 #include "core/util/shellquote.h"
 
+#include <QCryptographicHash>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 
 using namespace Qt::StringLiterals;
@@ -29,14 +31,26 @@ bool isEnvName(const QString &name)
 
 } // namespace
 
+QString defaultRemoteFolder(const QString &projectDirectory)
+{
+    const QString path = QDir::cleanPath(QDir(projectDirectory).absolutePath());
+    QString name = QFileInfo(path).fileName();
+    if (name.isEmpty())
+        name = u"project"_s;
+    const QByteArray hash = QCryptographicHash::hash(QFile::encodeName(path),
+                                                     QCryptographicHash::Sha256)
+                                .toHex()
+                                .left(8);
+    return u"gpuwb/"_s + name + u'-' + QString::fromLatin1(hash);
+}
+
 QString projectFolder(const JobSpec &spec, const QString &remoteHome)
 {
     if (spec.projectDirectory.isEmpty())
         return {};
     if (!spec.remoteDirectory.isEmpty())
         return absoluteOnRemote(spec.remoteDirectory, remoteHome);
-    const QString name = QFileInfo(QDir::cleanPath(spec.projectDirectory)).fileName();
-    return absoluteOnRemote(u"gpuwb/"_s + (name.isEmpty() ? u"project"_s : name), remoteHome);
+    return absoluteOnRemote(defaultRemoteFolder(spec.projectDirectory), remoteHome);
 }
 
 QString workingFolder(const JobSpec &spec, const QString &remoteHome)
@@ -78,21 +92,28 @@ Result<QByteArray> wrapperScript(const JobSpec &spec, const QString &jobDir,
 
     QString s;
     s += u"# GPU Workbench job wrapper (written by gpuwb): runs the job and records its end.\n"_s;
+    // pid, status and their temporaries are the user's alone; the job itself gets the
+    // umask the host gave this shell back.
+    s += u"gpuwb_umask=$(umask)\numask 077\n"_s;
     s += u"gpuwb_job="_s + shellQuote(jobDir) + u'\n';
     s += u"cd \"$gpuwb_job\" || exit 1\n"_s;
     // The wrapper was started as a session (or group) leader, so its group is the job's; ps
     // says so where it exists, else $$ is it.
     s += u"gpuwb_pgid=$(ps -o pgid= -p $$ 2>/dev/null | tr -d ' ')\n"_s;
     s += u"case $gpuwb_pgid in ''|*[!0-9]*) gpuwb_pgid=$$ ;; esac\n"_s;
+    // The boot the job runs in, so that a liveness check after a reboot is not fooled by a
+    // reused process group id; written before `pid`, which the check waits for.
+    s += u"cat /proc/sys/kernel/random/boot_id > boot 2>/dev/null\n"_s;
     s += u"printf '%s\\n' \"$gpuwb_pgid\" > pid.tmp && mv -f pid.tmp pid\n"_s;
     // Caught, not ignored: the job's processes keep the default action of TERM and INT (a
     // caught signal is reset in children), while this shell lives on to write the status.
     s += u"trap ':' TERM INT\n"_s;
     s += u"if cd "_s + shellQuote(workDir) + u" 2>/dev/null; then\n"_s;
+    s += u"    umask \"$gpuwb_umask\"\n"_s;
     s += env;
     s += u"    /bin/sh -c "_s + shellQuote(job)
          + u" gpuwb-job </dev/null >>\"$gpuwb_job/log\" 2>&1\n"_s;
-    s += u"    gpuwb_rc=$?\nelse\n"_s;
+    s += u"    gpuwb_rc=$?\n    umask 077\nelse\n"_s;
     s += u"    printf 'gpuwb: the working folder %s does not exist on this host\\n' "_s
          + shellQuote(workDir) + u" >>\"$gpuwb_job/log\"\n"_s;
     s += u"    gpuwb_rc=1\nfi\n"_s;

@@ -14,8 +14,13 @@ namespace gpuwb {
 // any thread. Every piece of user text reaches the remote shell through shellQuote only.
 namespace RemoteJobScript {
 
+// The default work folder of a project, relative to the remote home: gpuwb/NAME-HASH, NAME
+// the project folder's name and HASH 8 hex digits of its absolute local path, so that two
+// projects with the same folder name never share a remote folder.
+QString defaultRemoteFolder(const QString &projectDirectory);
+
 // The folder the command runs in, absolute on the remote. With a project (projectDirectory
-// set) it is the synced folder (remoteDirectory, or ~/gpuwb/<project folder name>) plus the
+// set) it is the synced folder (remoteDirectory, or ~/defaultRemoteFolder()) plus the
 // working directory's path inside the project; without one it is workingDirectory (or
 // remoteDirectory), relative paths taken from the remote home.
 QString workingFolder(const JobSpec &spec, const QString &remoteHome);

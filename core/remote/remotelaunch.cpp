@@ -5,6 +5,7 @@
 #include "core/ssh/remotepath.h"
 #include "core/ssh/sftpops.h"
 #include "core/ssh/sshconnection.h"
+#include "core/util/shellquote.h"
 
 #include <QElapsedTimer>
 
@@ -54,7 +55,7 @@ Result<ExecResult> exec(SshSessionContext &ctx, const QString &command, int time
     });
     if (ssh_channel_open_session(channel) != SSH_OK)
         return execError(ctx, u"opening a channel"_s);
-    if (ssh_channel_request_exec(channel, toRemoteBytes(command).constData()) != SSH_OK)
+    if (ssh_channel_request_exec(channel, remoteShellLine(toRemoteBytes(command)).constData()) != SSH_OK)
         return execError(ctx, u"starting a command"_s);
     ExecResult result;
     QElapsedTimer clock;
@@ -101,14 +102,21 @@ Status launch(SshSessionContext &ctx, const Launch &l)
                      "or change workdir / remote_dir in the run configuration (gpuwb.toml)."_s
                          .arg(l.workDir, l.host)};
     }
+    // Private whatever the server's umask: run.sh holds the [env] values, the log the job's
+    // output (shared GPU hosts often default to world-readable files).
     const Location job = Location::remote(l.host, l.jobDir);
     for (const Location &dir : {job.parent().parent(), job.parent(), job}) {
-        if (Status s = SftpOps::makeDirectory(*sftp, dir); !ignorable(s))
+        if (Status s = SftpOps::makeDirectory(*sftp, dir, 0700); !ignorable(s))
             return s;
     }
-    if (Status s = SftpOps::createFile(*sftp, job.child(u"log"_s)); !ignorable(s))
+    const QByteArray jobBytes = toRemoteBytes(l.jobDir);
+    if (sftp_chmod(*sftp, jobBytes.constData(), 0700) < 0)
+        return SftpOps::lastError(*sftp, u"protecting"_s, job);
+    if (Status s = SftpOps::createFile(*sftp, job.child(u"log"_s), 0600); !ignorable(s))
         return s;
-    if (Status s = SftpOps::atomicWrite(*sftp, job.child(u"run.sh"_s), l.script); !s)
+    if (sftp_chmod(*sftp, (jobBytes + "/log").constData(), 0600) < 0)
+        return SftpOps::lastError(*sftp, u"protecting"_s, job.child(u"log"_s));
+    if (Status s = SftpOps::atomicWrite(*sftp, job.child(u"run.sh"_s), l.script, 0600); !s)
         return s;
     auto ran = exec(ctx, RemoteJobScript::launchCommand(l.jobDir), 30'000);
     if (!ran)

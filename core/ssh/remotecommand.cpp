@@ -1,5 +1,7 @@
 #include "core/ssh/remotecommand.h"
 
+#include "core/util/shellquote.h"
+
 #include <libssh/libssh.h>
 
 using namespace Qt::StringLiterals;
@@ -21,7 +23,7 @@ Result<RemoteCommand> RemoteCommand::run(ssh_session session, const QByteArray &
     };
     if (ssh_channel_open_session(channel) != SSH_OK)
         return failed(u"Opening a channel"_s);
-    if (ssh_channel_request_exec(channel, command.constData()) != SSH_OK)
+    if (ssh_channel_request_exec(channel, remoteShellLine(command).constData()) != SSH_OK)
         return failed(u"Running a command"_s);
     RemoteCommand result;
     QByteArray buffer(256 * 1024, Qt::Uninitialized);

@@ -116,4 +116,10 @@ QByteArray toRemoteBytes(const QString &path)
     return out;
 }
 
+bool isSafeRemoteName(const QByteArray &name)
+{
+    return !name.isEmpty() && name != "." && name != ".." && !name.contains('/')
+        && !name.contains('\0');
+}
+
 } // namespace gpuwb

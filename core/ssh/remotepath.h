@@ -11,4 +11,9 @@ namespace gpuwb {
 QString fromRemoteBytes(const QByteArray &bytes);
 QByteArray toRemoteBytes(const QString &path);
 
+// A name from a folder listing sent by the server is usable only when it is one path
+// component: not empty, not "." or "..", without '/' or NUL (principle 14; OpenSSH's sftp
+// client refuses the same names, CVE-2019-6111).
+bool isSafeRemoteName(const QByteArray &name);
+
 } // namespace gpuwb

@@ -266,6 +266,8 @@ Result<QList<FileInfo>> readDirectory(Sftp sftp, const Location &dir)
         const QByteArray name(entry->name ? entry->name : "");
         if (name.isEmpty() || name == "." || name == "..")
             continue;
+        if (!isSafeRemoteName(name)) // from the server: never a path (principle 14)
+            continue;
         FileInfo info = infoFromAttributes(sftp, entry.get(),
                                            dir.child(fromRemoteBytes(name)));
         if (info.isSymlink)
@@ -383,11 +385,11 @@ Status replace(Sftp sftp, const QByteArray &temporary, const QByteArray &target,
     return {};
 }
 
-Status atomicWrite(Sftp sftp, const Location &file, const QByteArray &data)
+Status atomicWrite(Sftp sftp, const Location &file, const QByteArray &data, quint32 newFileMode)
 {
     QByteArray target = bytesOf(file);
     Location shown = file;
-    quint32 mode = 0644;
+    quint32 mode = newFileMode;
     Attributes link{sftp_lstat(sftp, target.constData())};
     if (link && isSymlinkType(link.get())) {
         // Write what the link points to, so that the link stays a link.
@@ -436,10 +438,10 @@ Status atomicWrite(Sftp sftp, const Location &file, const QByteArray &data)
     return {};
 }
 
-Status makeDirectory(Sftp sftp, const Location &dir)
+Status makeDirectory(Sftp sftp, const Location &dir, quint32 mode)
 {
     const QByteArray path = bytesOf(dir);
-    if (sftp_mkdir(sftp, path.constData(), 0777) < 0) {
+    if (sftp_mkdir(sftp, path.constData(), mode) < 0) {
         // SFTP v3 says only "failure" for an existing name; look to say what it was.
         if (sftp_get_error(sftp) == SSH_FX_FAILURE && !connectionLost(sftp) && exists(sftp, path))
             return makeError(u"exists"_s, u"creating the folder"_s, dir);
@@ -448,10 +450,10 @@ Status makeDirectory(Sftp sftp, const Location &dir)
     return {};
 }
 
-Status createFile(Sftp sftp, const Location &file)
+Status createFile(Sftp sftp, const Location &file, quint32 mode)
 {
     const QByteArray path = bytesOf(file);
-    sftp_file handle = sftp_open(sftp, path.constData(), O_WRONLY | O_CREAT | O_EXCL, 0666);
+    sftp_file handle = sftp_open(sftp, path.constData(), O_WRONLY | O_CREAT | O_EXCL, mode);
     if (!handle) {
         if (sftp_get_error(sftp) == SSH_FX_FAILURE && !connectionLost(sftp) && exists(sftp, path))
             return makeError(u"exists"_s, u"creating"_s, file);
@@ -491,6 +493,12 @@ Status removeTree(Sftp sftp, const QByteArray &path, const Location &shown)
         const QByteArray name(entry->name ? entry->name : "");
         if (name.isEmpty() || name == "." || name == "..")
             continue;
+        if (!isSafeRemoteName(name)) {
+            sftp_closedir(handle);
+            return Error{u"bad-name"_s,
+                         u"The host listed a name that is not a file name inside %1; nothing "
+                         "there was removed."_s.arg(shown.displayName())};
+        }
         children.append({name, isDirectoryType(entry.get()) && !isSymlinkType(entry.get())});
     }
     const bool complete = sftp_dir_eof(handle);

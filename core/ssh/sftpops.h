@@ -35,9 +35,10 @@ Result<FileInfo> statPath(Sftp sftp, const Location &location);
 Result<QByteArray> readFile(Sftp sftp, const Location &file, qint64 maxBytes);
 // Writes a temporary file beside `file`, fsyncs it when the server can, gives it the
 // original's permissions (0644 for a new file) and renames it over the original.
-Status atomicWrite(Sftp sftp, const Location &file, const QByteArray &data);
-Status makeDirectory(Sftp sftp, const Location &dir);
-Status createFile(Sftp sftp, const Location &file);
+Status atomicWrite(Sftp sftp, const Location &file, const QByteArray &data,
+                   quint32 newFileMode = 0644);
+Status makeDirectory(Sftp sftp, const Location &dir, quint32 mode = 0777);
+Status createFile(Sftp sftp, const Location &file, quint32 mode = 0666);
 // Never replaces an existing target: fails with code "exists" instead.
 Status rename(Sftp sftp, const Location &from, const Location &to);
 // A file, a symlink (not what it points to), or a directory with everything in it.

@@ -61,6 +61,33 @@ bool lost(sftp_session sftp)
            || ssh_channel_is_eof(sftp->channel);
 }
 
+// The process's umask, read without changing it (umask() would race with other threads).
+mode_t currentUmask()
+{
+    static const mode_t mask = [] {
+        QFile status(QStringLiteral("/proc/self/status"));
+        if (status.open(QIODevice::ReadOnly)) {
+            for (const QByteArray &line : status.readAll().split('\n')) {
+                if (line.startsWith("Umask:")) {
+                    bool ok = false;
+                    const uint value = line.mid(6).trimmed().toUInt(&ok, 8);
+                    if (ok)
+                        return mode_t(value & 0777);
+                }
+            }
+        }
+        return mode_t(022);
+    }();
+    return mask;
+}
+
+// A downloaded file or folder gets the server's permission bits as the local umask allows,
+// never set-id or sticky bits (a server may send 0777 or setgid; issue 10, item 9).
+quint32 localModeFor(quint32 serverMode)
+{
+    return serverMode & 0777 & ~quint32(currentUmask());
+}
+
 } // namespace
 
 int SftpTransferJob::requestsInFlight()
@@ -182,14 +209,15 @@ SshStep SftpTransferJob::step(SshSessionContext &session)
     case Phase::FixFolders: {
         // Folders get their own permissions last (the server's umask applied to mkdir), so a
         // read-only folder could still be filled.
+        // A folder that was there before keeps its mode: a transfer never loosens it.
         for (const Item &item : std::as_const(m_items)) {
-            if (!item.isDirectory)
+            if (!item.isDirectory || !item.created)
                 continue;
             const QByteArray path = destinationPath(item.relative);
             if (m_upload)
                 sftp_chmod(sftp, path.constData(), item.mode);
             else
-                ::chmod(path.constData(), item.mode);
+                ::chmod(path.constData(), localModeFor(item.mode));
         }
         if (m_filesCopied == 0 && m_filesFailed > 0 && m_firstError)
             finish(*m_firstError);
@@ -340,6 +368,14 @@ bool SftpTransferJob::walkRemote(sftp_session sftp, const QByteArray &relative)
         sftp_attributes_free(a);
         if (name.isEmpty() || name == "." || name == "..")
             continue;
+        // Names come from the server: one joined to the destination must stay one name
+        // (OpenSSH's CVE-2019-6111 class: "../../.bashrc" written outside the folder).
+        if (!isSafeRemoteName(name)) {
+            fileError(relative, u"The host listed a name that is not a file name in %1 (%2); "
+                                "it was not copied."_s.arg(sourceLocation(relative).displayName(),
+                                                          QString::fromLatin1(name.toPercentEncoding())));
+            continue;
+        }
         const QByteArray child = relative.isEmpty() ? name : relative + '/' + name;
         if (isLink) {
             sftp_attributes target = sftp_stat(sftp, sourcePath(child).constData());
@@ -393,14 +429,16 @@ bool SftpTransferJob::walkRemote(sftp_session sftp, const QByteArray &relative)
 SshStep SftpTransferJob::foldersStep(sftp_session sftp)
 {
     for (int n = 0; n < 256 && m_next < m_items.size(); ++n, ++m_next) {
-        const Item &item = m_items.at(m_next);
+        Item &item = m_items[m_next];
         if (!item.isDirectory)
             continue;
         const QByteArray path = destinationPath(item.relative);
-        const quint32 mode = item.mode | 0700; // so that we can fill it; see FixFolders
+        const quint32 mode = (item.mode & 0777) | 0700; // so that we can fill it; see FixFolders
         if (m_upload) {
-            if (sftp_mkdir(sftp, path.constData(), mode) == 0)
+            if (sftp_mkdir(sftp, path.constData(), mode) == 0) {
+                item.created = true;
                 continue;
+            }
             const Error error = SftpOps::lastError(sftp, u"creating the folder"_s,
                                                    destinationLocation(item.relative));
             if (error.code == u"connection-lost") {
@@ -420,8 +458,11 @@ SshStep SftpTransferJob::foldersStep(sftp_session sftp)
             fileError(item.relative, error.message);
         } else {
             struct stat st;
-            if (::mkdir(path.constData(), mode) == 0
-                || (errno == EEXIST && ::stat(path.constData(), &st) == 0 && S_ISDIR(st.st_mode)))
+            if (::mkdir(path.constData(), mode) == 0) {
+                item.created = true;
+                continue;
+            }
+            if (errno == EEXIST && ::stat(path.constData(), &st) == 0 && S_ISDIR(st.st_mode))
                 continue;
             const Error error = LocalFileOps::errnoError(errno, u"creating the folder"_s,
                                                          destinationLocation(item.relative));
@@ -717,7 +758,7 @@ bool SftpTransferJob::commitFile(sftp_session sftp, const Item &item)
         // No fsync either, like OpenSSH's sftp and scp: the rename below keeps the old file
         // whole if the copy is cut short; durability across a power cut is the kernel's
         // (ext4 flushes a file renamed over another). Editor saves do sync.
-        if (::fchmod(m_localFd, item.mode) != 0)
+        if (::fchmod(m_localFd, localModeFor(item.mode)) != 0)
             return failWith(LocalFileOps::errnoError(errno, u"writing"_s, shown));
         const int closed = ::close(m_localFd);
         m_localFd = -1;

@@ -54,6 +54,7 @@ private:
         bool isDirectory = false;
         qint64 size = 0;
         quint32 mode = 0;
+        bool created = false; // a folder this transfer made (only those get their mode set)
     };
     struct Pending
     {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 using namespace Qt::StringLiterals;
 
@@ -23,6 +24,14 @@ bool isSyncTemporaryName(QStringView name)
 }
 
 namespace {
+
+// Also a save's or a download's temporary (`.NAME.gpuwb-XXXX.part`) left by an interruption:
+// never part of the project.
+bool isAnyTemporaryName(QStringView name)
+{
+    return isSyncTemporaryName(name)
+        || (name.startsWith(u'.') && name.contains(u".gpuwb-") && name.endsWith(u".part"));
+}
 
 QByteArray readSmallFile(int dirFd, const char *name)
 {
@@ -44,6 +53,7 @@ QByteArray readSmallFile(int dirFd, const char *name)
 struct Walker
 {
     QByteArray rootBytes;
+    QByteArray realRoot; // the root with every link resolved
     const std::atomic_bool &cancel;
     LocalTree tree;
     QHash<QString, qsizetype> topIndex;
@@ -96,7 +106,7 @@ struct Walker
                 continue;
             const QByteArray nameBytes(name);
             const QString nameText = fromRemoteBytes(nameBytes);
-            if (isSyncTemporaryName(nameText))
+            if (isAnyTemporaryName(nameText))
                 continue;
             const QString path = relative.isEmpty() ? nameText : relative + u'/' + nameText;
             const QByteArray pathBytes = bytes.isEmpty() ? nameBytes : bytes + '/' + nameBytes;
@@ -104,6 +114,19 @@ struct Walker
             if (::fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
                 continue; // gone meanwhile
             if (S_ISLNK(st.st_mode)) {
+                // A link is followed only inside the project: a cloned repository's
+                // `data.txt -> ~/.ssh/id_ed25519` must never be uploaded (issue 10, item 7).
+                char *real = ::realpath((rootBytes + '/' + pathBytes).constData(), nullptr);
+                const QByteArray realPath = real ? QByteArray(real) : QByteArray();
+                ::free(real);
+                if (!realPath.isEmpty() && realPath != realRoot
+                    && !realPath.startsWith(realRoot + '/')) {
+                    if (!tree.rules.isIgnoredHere(path, false))
+                        tree.notes.append(u"%1 skipped: a symlink that points out of the project "
+                                          "(to %2); links are never followed out of it."_s.arg(
+                                              path, QFile::decodeName(realPath)));
+                    continue;
+                }
                 struct stat target;
                 if (::fstatat(fd, name, &target, 0) != 0) {
                     if (!tree.rules.isIgnoredHere(path, false))
@@ -154,9 +177,15 @@ struct Walker
 Result<LocalTree> LocalTree::walk(const QString &root, const SyncOptions &options,
                                   const std::atomic_bool &cancel)
 {
-    Walker walker{QFile::encodeName(root), cancel, {}, {}, {}};
+    Walker walker{QFile::encodeName(root), {}, cancel, {}, {}, {}};
     while (walker.rootBytes.size() > 1 && walker.rootBytes.endsWith('/'))
         walker.rootBytes.chop(1);
+    if (char *real = ::realpath(walker.rootBytes.constData(), nullptr)) {
+        walker.realRoot = QByteArray(real);
+        ::free(real);
+    } else {
+        walker.realRoot = walker.rootBytes;
+    }
     // The root's .gitignore first, then .gpuwbignore and the extra patterns, which win.
     const int rootFd = ::open(walker.rootBytes.constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rootFd >= 0) {

@@ -1,5 +1,6 @@
 #include "core/sync/projectsync.h"
 
+#include "core/fs/location.h"
 #include "core/ssh/remotepath.h"
 #include "core/ssh/sftpops.h"
 #include "core/ssh/sshconnection.h"
@@ -44,6 +45,54 @@ Result<QString> resolveRoot(sftp_session sftp, const Location &root)
     while (path.size() > 1 && path.endsWith(u'/'))
         path.chop(1);
     return path;
+}
+
+// A remote entry of another type than the project's is never replaced: it may hold results
+// the user did not sync from here (issue 10, item 2).
+Error clashError(const QString &host, const QString &root, const QStringList &paths)
+{
+    QStringList shown;
+    for (const QString &p : paths.mid(0, 5))
+        shown.append(root + u'/' + p);
+    if (paths.size() > 5)
+        shown.append(u"and %1 more"_s.arg(paths.size() - 5));
+    return Error{u"sync-clash"_s,
+                 u"On %1, %2 a folder or another kind of entry where the project has a file, or "
+                 "the other way round: %3. Nothing was changed on the host. Rename or move the "
+                 "entry on the host (or in the project), then run again."_s
+                     .arg(host, paths.size() == 1 ? u"there is"_s : u"there are"_s,
+                          shown.join(u", "_s))};
+}
+
+// A work folder that exists must belong to the user we log in as (its owner is the owner of
+// the home folder): syncing into another user's folder would rewrite their files, or ours
+// would be readable by them (issue 10, item 3).
+Status checkOwner(sftp_session sftp, const QString &host, const QString &root)
+{
+    const QByteArray rootBytes = toRemoteBytes(root);
+    sftp_attributes folder = sftp_stat(sftp, rootBytes.constData());
+    if (!folder)
+        return {}; // not there yet: it is created as ours
+    const bool folderKnown = folder->flags & SSH_FILEXFER_ATTR_UIDGID;
+    const quint32 folderUid = folder->uid;
+    sftp_attributes_free(folder);
+    Result<QString> home = SftpOps::homeDirectory(sftp, host);
+    if (!home)
+        return home.error();
+    sftp_attributes own = sftp_stat(sftp, toRemoteBytes(*home).constData());
+    if (!own)
+        return SftpOps::lastError(sftp, u"reading"_s, Location::remote(host, *home));
+    const bool ownKnown = own->flags & SSH_FILEXFER_ATTR_UIDGID;
+    const quint32 ownUid = own->uid;
+    sftp_attributes_free(own);
+    if (folderKnown && ownKnown && folderUid != ownUid)
+        return Error{u"not-owner"_s,
+                     u"The remote folder %1 on %2 belongs to another user (uid %3, you are uid "
+                     "%4). Nothing was synced. Choose a folder of your own as remote_dir in the "
+                     "run configuration (gpuwb.toml)."_s.arg(root, host)
+                         .arg(folderUid)
+                         .arg(ownUid)};
+    return {};
 }
 
 } // namespace
@@ -115,6 +164,8 @@ void ProjectSync::plan()
                         Result<QString> root = resolveRoot(*sftp, remoteRoot);
                         if (!root)
                             return root.error();
+                        if (Status owner = checkOwner(*sftp, remoteRoot.host(), *root); !owner)
+                            return owner.error();
                         Result<RemoteTree> remote = RemoteTree::list(
                             context.session(), *sftp, toRemoteBytes(*root), local->value().rules,
                             *cancel);
@@ -122,6 +173,8 @@ void ProjectSync::plan()
                             return remote.error();
                         SyncPlan plan = SyncPlanner::make(local->value(), *remote, options,
                                                           *root);
+                        if (!plan.clashes.isEmpty())
+                            return clashError(remoteRoot.host(), *root, plan.clashes);
                         if (plan.uploads.size() >= SyncPlanner::ArchiveMinFiles) {
                             Result<bool> tar = SyncRunner::remoteHasTar(context.session());
                             plan.useArchiveStream = tar && *tar;

@@ -7,6 +7,8 @@
 #include "core/ssh/remotecommand.h"
 #include "core/util/shellquote.h"
 
+#include <QRandomGenerator>
+
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
 
@@ -39,17 +41,33 @@ bool listFolder(sftp_session sftp, const QByteArray &root, const QString &relati
         const bool isDir = (a->flags & SSH_FILEXFER_ATTR_PERMISSIONS)
             ? S_ISDIR(a->permissions)
             : a->type == SSH_FILEXFER_TYPE_DIRECTORY;
+        if (name == "." || name == "..") {
+            sftp_attributes_free(a);
+            continue;
+        }
+        if (!isSafeRemoteName(name)) {
+            sftp_attributes_free(a);
+            sftp_closedir(dir);
+            *error = Error{u"listing-unreadable"_s,
+                           u"The host listed a name that is not a file name in %1. Nothing "
+                           "was changed on the host."_s.arg(fromRemoteBytes(full))};
+            return false;
+        }
         RemoteTree::Item item;
         item.isDirectory = isDir;
+        item.kind = isDir ? RemoteTree::Kind::Directory : RemoteTree::Kind::File;
         item.size = isDir ? 0 : qint64(a->size);
         item.mtime = qint64(a->mtime);
         item.mode = a->permissions & 07777;
         // A symlink is neither: mark it with an impossible mode so it never compares equal.
-        if ((a->flags & SSH_FILEXFER_ATTR_PERMISSIONS) && S_ISLNK(a->permissions))
+        if ((a->flags & SSH_FILEXFER_ATTR_PERMISSIONS) && S_ISLNK(a->permissions)) {
             item.mode = 0xFFFFFFFF;
+            item.kind = RemoteTree::Kind::Symlink;
+        } else if ((a->flags & SSH_FILEXFER_ATTR_PERMISSIONS) && !isDir
+                   && !S_ISREG(a->permissions)) {
+            item.kind = RemoteTree::Kind::Other;
+        }
         sftp_attributes_free(a);
-        if (name == "." || name == "..")
-            continue;
         const QString text = fromRemoteBytes(name);
         const QString path = relative.isEmpty() ? text : relative + u'/' + text;
         if (isSyncTemporaryName(text)) {
@@ -80,47 +98,162 @@ bool listFolder(sftp_session sftp, const QByteArray &root, const QString &relati
 
 } // namespace
 
-std::optional<RemoteTree> RemoteTree::listWithFind(ssh_session session, const QByteArray &root,
-                                                  const IgnoreRules &rules)
+QByteArray RemoteTree::findScript(const QByteArray &root, const QByteArray &nonce)
 {
-    // One line per entry: type, size, mtime, octal mode, path below the root; NUL-terminated,
-    // so any name (newlines included) comes through. .git is never entered.
-    const QByteArray command = toRemoteBytes(shellJoin(
-        {u"find"_s, fromRemoteBytes(root), u"-mindepth"_s, u"1"_s, u"-name"_s, u".git"_s,
-         u"-prune"_s, u"-o"_s, u"-printf"_s, u"%y %s %T@ %m %P\\0"_s}));
-    Result<RemoteCommand> r = RemoteCommand::run(session, command, qsizetype(1) << 30);
-    if (!r || r->exitCode != 0)
+    // One record per entry: type, size, mtime, octal mode, path below the root, NUL-
+    // terminated so that any name (newlines included) comes through. .git is never entered.
+    const QString find = shellJoin({u"find"_s, fromRemoteBytes(root), u"-mindepth"_s, u"1"_s,
+                                    u"-name"_s, u".git"_s, u"-prune"_s, u"-o"_s, u"-printf"_s,
+                                    u"%y %s %T@ %m %P\\0"_s});
+    return "printf 'gpuwb-list %s\\n' " + nonce + "; " + toRemoteBytes(find)
+        + "; printf 'gpuwb-end %s %s\\n' " + nonce + " \"$?\"";
+}
+
+namespace {
+
+bool isDecimal(QByteArrayView text, bool allowFraction)
+{
+    if (text.startsWith('-'))
+        text = text.mid(1);
+    if (text.isEmpty())
+        return false;
+    qsizetype digits = 0;
+    bool fraction = false;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const char c = text.at(i);
+        if (c == '.' && allowFraction && !fraction && digits > 0) {
+            fraction = true;
+            continue;
+        }
+        if (c < '0' || c > '9')
+            return false;
+        ++digits;
+    }
+    return digits > 0 && digits <= 30 && !text.endsWith('.');
+}
+
+bool isOctalMode(QByteArrayView text)
+{
+    if (text.isEmpty() || text.size() > 6)
+        return false;
+    for (const char c : text) {
+        if (c < '0' || c > '7')
+            return false;
+    }
+    return true;
+}
+
+bool isSafeRelativePath(const QByteArray &path)
+{
+    if (path.isEmpty() || path.startsWith('/') || path.endsWith('/'))
+        return false;
+    for (const QByteArray &part : path.split('/')) {
+        if (!isSafeRemoteName(part))
+            return false;
+    }
+    return true;
+}
+
+RemoteTree::Kind kindOf(char type)
+{
+    switch (type) {
+    case 'f': return RemoteTree::Kind::File;
+    case 'd': return RemoteTree::Kind::Directory;
+    case 'l': return RemoteTree::Kind::Symlink;
+    default: return RemoteTree::Kind::Other;
+    }
+}
+
+// The leftovers' content (a staging folder's) is not ours to compare or remove one by one.
+void dropInsideLeftovers(RemoteTree *tree)
+{
+    QStringList leftovers;
+    for (const QString &l : std::as_const(tree->leftovers)) {
+        bool inside = false;
+        for (const QString &other : std::as_const(tree->leftovers))
+            inside |= l.startsWith(other + u'/');
+        if (!inside)
+            leftovers.append(l);
+    }
+    tree->leftovers = leftovers;
+    for (auto it = tree->items.begin(); it != tree->items.end();) {
+        bool inside = false;
+        for (const QString &l : std::as_const(tree->leftovers))
+            inside |= it.key().startsWith(l + u'/');
+        it = inside ? tree->items.erase(it) : std::next(it);
+    }
+}
+
+} // namespace
+
+std::optional<Result<RemoteTree>> RemoteTree::parseFindOutput(const QByteArray &out,
+                                                              const QByteArray &nonce,
+                                                              const IgnoreRules &rules)
+{
+    const QByteArray begin = "gpuwb-list " + nonce + '\n';
+    const QByteArray end = "gpuwb-end " + nonce + ' ';
+    // The start line is the first line that is exactly the marker; a banner before it may end
+    // without a newline, so it is also accepted right after any byte.
+    const qsizetype started = out.indexOf(begin);
+    if (started < 0)
         return std::nullopt;
+    auto unreadable = [](qsizetype record, const QString &why) {
+        return Error{u"listing-unreadable"_s,
+                     u"The host's listing of the work folder could not be read (entry %1: %2). "
+                     "Nothing was changed on the host. Check that the login shell prints nothing "
+                     "in the middle of a command's output, then sync again."_s
+                         .arg(record)
+                         .arg(why)};
+    };
     RemoteTree tree;
     tree.rootExists = true;
-    const QByteArray &out = r->output;
-    qsizetype at = 0;
-    while (at < out.size()) {
-        const qsizetype end = out.indexOf('\0', at);
-        if (end < 0)
-            return std::nullopt;
-        const QByteArray line = out.mid(at, end - at);
-        at = end + 1;
-        // "T SIZE MTIME MODE PATH": split the first four fields; the path keeps its spaces.
-        qsizetype fields[4];
+    qsizetype at = started + begin.size();
+    for (qsizetype record = 1;; ++record) {
+        if (out.mid(at, end.size()) == end) {
+            const qsizetype eol = out.indexOf('\n', at);
+            const QByteArray status = out.mid(at + end.size(),
+                                              eol < 0 ? -1 : eol - at - end.size());
+            if (eol < 0 || !isDecimal(status, false))
+                return Result<RemoteTree>(unreadable(record, u"a damaged end line"_s));
+            if (status != "0")
+                return std::nullopt; // find failed (unreadable folder, not GNU find)
+            break;
+        }
+        const qsizetype stop = out.indexOf('\0', at);
+        if (stop < 0)
+            return Result<RemoteTree>(unreadable(record, u"the listing ends early"_s));
+        const QByteArray line = out.mid(at, stop - at);
+        at = stop + 1;
+        // "T SIZE MTIME MODE PATH": four fields, then the path, which keeps its spaces.
+        qsizetype cut[4];
         qsizetype pos = 0;
+        bool complete = true;
         for (int i = 0; i < 4; ++i) {
             pos = line.indexOf(' ', pos);
-            if (pos < 0)
-                return std::nullopt;
-            fields[i] = pos++;
+            if (pos < 0) {
+                complete = false;
+                break;
+            }
+            cut[i] = pos++;
         }
-        const char type = line.at(0);
-        const QByteArray size = line.mid(fields[0] + 1, fields[1] - fields[0] - 1);
-        QByteArray mtime = line.mid(fields[1] + 1, fields[2] - fields[1] - 1);
-        if (const qsizetype dot = mtime.indexOf('.'); dot >= 0)
-            mtime.truncate(dot);
-        const QByteArray mode = line.mid(fields[2] + 1, fields[3] - fields[2] - 1);
-        const QByteArray name = line.mid(fields[3] + 1);
-        if (name.isEmpty() || name == ".git")
-            continue;
+        if (!complete || cut[0] != 1 || !QByteArrayView("fdlpscbD").contains(line.at(0)))
+            return Result<RemoteTree>(unreadable(record, u"not a file record"_s));
+        const QByteArrayView size = QByteArrayView(line).sliced(cut[0] + 1, cut[1] - cut[0] - 1);
+        const QByteArrayView mtime = QByteArrayView(line).sliced(cut[1] + 1,
+                                                                 cut[2] - cut[1] - 1);
+        const QByteArrayView mode = QByteArrayView(line).sliced(cut[2] + 1, cut[3] - cut[2] - 1);
+        const QByteArray name = line.mid(cut[3] + 1);
+        if (!isDecimal(size, false) || size.startsWith('-'))
+            return Result<RemoteTree>(unreadable(record, u"a size that is not a number"_s));
+        if (!isDecimal(mtime, true))
+            return Result<RemoteTree>(unreadable(record, u"a time that is not a number"_s));
+        if (!isOctalMode(mode))
+            return Result<RemoteTree>(unreadable(record, u"a mode that is not octal"_s));
+        if (!isSafeRelativePath(name))
+            return Result<RemoteTree>(unreadable(record, u"a path outside the folder"_s));
         const QString path = fromRemoteBytes(name);
-        const bool isDir = type == 'd';
+        const Kind kind = kindOf(line.at(0));
+        const bool isDir = kind == Kind::Directory;
         const QString base = path.mid(path.lastIndexOf(u'/') + 1);
         if (isSyncTemporaryName(base)) {
             if (!rules.isIgnored(path, isDir))
@@ -130,29 +263,16 @@ std::optional<RemoteTree> RemoteTree::listWithFind(ssh_session session, const QB
         if (rules.isIgnored(path, isDir))
             continue;
         Item item;
+        item.kind = kind;
         item.isDirectory = isDir;
-        item.size = isDir ? 0 : size.toLongLong();
-        item.mtime = mtime.toLongLong();
-        item.mode = type == 'l' ? 0xFFFFFFFF : mode.toUInt(nullptr, 8);
+        item.size = kind == Kind::File ? size.toLongLong() : 0;
+        const qsizetype dot = mtime.indexOf('.');
+        item.mtime = (dot < 0 ? mtime : mtime.first(dot)).toLongLong();
+        item.mode = kind == Kind::Symlink ? 0xFFFFFFFF : mode.toUInt(nullptr, 8);
         tree.items.insert(path, item);
     }
-    // A leftover staging folder's content is not ours to compare.
-    QStringList leftovers;
-    for (const QString &l : std::as_const(tree.leftovers)) {
-        bool inside = false;
-        for (const QString &other : std::as_const(tree.leftovers))
-            inside |= l.startsWith(other + u'/');
-        if (!inside)
-            leftovers.append(l);
-    }
-    tree.leftovers = leftovers;
-    for (auto it = tree.items.begin(); it != tree.items.end();) {
-        bool inside = false;
-        for (const QString &l : std::as_const(tree.leftovers))
-            inside |= it.key().startsWith(l + u'/');
-        it = inside ? tree.items.erase(it) : std::next(it);
-    }
-    return tree;
+    dropInsideLeftovers(&tree);
+    return Result<RemoteTree>(std::move(tree));
 }
 
 Result<RemoteTree> RemoteTree::list(ssh_session session, sftp_session sftp,
@@ -165,7 +285,14 @@ Result<RemoteTree> RemoteTree::list(ssh_session session, sftp_session sftp,
                                                                      : true;
         sftp_attributes_free(a);
         if (isDir) {
-            if (std::optional<RemoteTree> found = listWithFind(session, root, rules))
+            const QByteArray nonce = QByteArray::number(
+                QRandomGenerator::system()->generate64(), 36);
+            Result<RemoteCommand> r = RemoteCommand::run(session, findScript(root, nonce),
+                                                         qsizetype(1) << 30);
+            if (!r)
+                return r.error();
+            if (std::optional<Result<RemoteTree>> found = parseFindOutput(r->output, nonce,
+                                                                           rules))
                 return std::move(*found);
         }
     }

@@ -39,8 +39,10 @@ struct SyncPlan
     QString remoteRoot;         // the remote work folder as an absolute path ("~" resolved)
     QStringList removeFirst;    // relative remote paths to remove before placing files: our
                                 // leftovers of an interrupted sync (staging folders, .part
-                                // files) and entries of the wrong type (a file where a folder
-                                // goes, or the other way round)
+                                // files), nothing else
+    QStringList clashes;        // relative paths whose remote entry is of another type than
+                                // the local one (a folder where the project has a file, ...):
+                                // never removed, the sync stops and says so
     QList<Entry> folderEntries; // the folders of `directories`, with their modes
     QStringList notes;          // what was skipped and why (symlinks to folders, sockets...)
 };

@@ -22,8 +22,10 @@ SyncPlan SyncPlanner::make(const LocalTree &local, const RemoteTree &remote,
         const auto it = remote.items.constFind(dir.path);
         if (it != remote.items.constEnd() && it->isDirectory)
             continue;
-        if (it != remote.items.constEnd())
-            plan.removeFirst.append(dir.path); // a file where the folder goes
+        if (it != remote.items.constEnd()) {
+            plan.clashes.append(dir.path); // a file (or a link, ...) where the folder goes
+            continue;
+        }
         plan.directories.append(dir.path);
         plan.folderEntries.append(dir);
     }
@@ -31,10 +33,12 @@ SyncPlan SyncPlanner::make(const LocalTree &local, const RemoteTree &remote,
         localPaths.insert(file.path);
         const auto it = remote.items.constFind(file.path);
         if (it != remote.items.constEnd()) {
-            if (it->isDirectory) {
-                plan.removeFirst.append(file.path); // a folder where the file goes
-            } else if (it->size == file.size && it->mtime == file.mtime
-                       && it->mode == file.mode) {
+            if (it->kind == RemoteTree::Kind::Directory || it->kind == RemoteTree::Kind::Other) {
+                plan.clashes.append(file.path); // a folder (or a fifo, ...) where the file goes
+                continue;
+            }
+            if (it->kind == RemoteTree::Kind::File && it->size == file.size
+                && it->mtime == file.mtime && it->mode == file.mode) {
                 ++plan.unchangedFiles;
                 continue;
             }

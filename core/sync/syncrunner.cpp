@@ -194,7 +194,7 @@ SshStep SyncRunner::prepare(sftp_session sftp, ssh_session session)
                                              .arg(QString::fromUtf8(ssh_get_error(session)))});
     const QByteArray command = toRemoteBytes(shellJoin(
         {u"tar"_s, u"-x"_s, u"-p"_s, u"-f"_s, u"-"_s, u"-C"_s, fromRemoteBytes(m_staging)}));
-    if (ssh_channel_request_exec(m_channel, command.constData()) != SSH_OK)
+    if (ssh_channel_request_exec(m_channel, remoteShellLine(command).constData()) != SSH_OK)
         return fail(Error{u"io-error"_s, u"Cannot start tar on the host (%1); try again."_s.arg(
                                              QString::fromUtf8(ssh_get_error(session)))});
     // Every top-most new entry moves from the staging folder into place in one rename.

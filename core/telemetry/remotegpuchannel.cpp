@@ -7,6 +7,7 @@
 #include <libssh/libssh.h>
 
 #include <QDateTime>
+#include <QRandomGenerator>
 
 using namespace Qt::StringLiterals;
 
@@ -26,24 +27,27 @@ QString seconds(int ms)
 
 QStringList appsFields()
 {
-    return {u"gpu_uuid"_s, u"pid"_s, u"process_name"_s, u"used_gpu_memory"_s};
+    // The name last: it is the one free-text field (a co-tenant chooses it), so commas and
+    // line breaks in it can only extend its own row.
+    return {u"gpu_uuid"_s, u"pid"_s, u"used_gpu_memory"_s, u"process_name"_s};
 }
 
-// Prints each interval "@@apps", the compute-apps rows, then per process "@@stat PID" and its
-// /proc/PID/stat, then "@@end". Only POSIX sh, tr, head and sleep; a write to the closed channel
+// Prints each interval "@@apps NONCE", the compute-apps rows, then per process "@@stat NONCE PID"
+// and its /proc/PID/stat, then "@@end NONCE": the nonce (random per channel) keeps a process
+// name or comm from ending a block early. Only POSIX sh, tr, head and sleep; a write to the closed channel
 // ends it (SIGPIPE, or the `|| exit` where SIGPIPE is ignored).
-const char *const kAppsScript = R"sh(fields=$1; pause=$2
+const char *const kAppsScript = R"sh(fields=$1; pause=$2; tag=$3
 while :; do
   out=$(nvidia-smi --query-compute-apps="$fields" --format=csv,noheader,nounits 2>&1)
-  printf '@@apps\n%s\n' "$out" || exit 0
+  printf '@@apps %s\n%s\n' "$tag" "$out" || exit 0
   printf '%s\n' "$out" | while IFS=, read -r uuid pid rest; do
     pid=$(printf '%s' "$pid" | tr -d ' ')
     case $pid in ''|*[!0-9]*) continue ;; esac
-    printf '@@stat %s\n' "$pid" || exit 0
+    printf '@@stat %s %s\n' "$tag" "$pid" || exit 0
     head -c 4096 "/proc/$pid/stat" 2>/dev/null
     printf '\n' || exit 0
   done
-  printf '@@end\n' || exit 0
+  printf '@@end %s\n' "$tag" || exit 0
   sleep "$pause" || exit 0
 done)sh";
 
@@ -69,7 +73,8 @@ void noteExit(ssh_session, ssh_channel, int, void *userdata)
 
 RemoteGpuChannel::RemoteGpuChannel(Setup setup)
     : m_callbacks(std::make_unique<ssh_channel_callbacks_struct>()), m_setup(std::move(setup)),
-      m_stream(m_setup.fields, kMaxLineBytes)
+      m_stream(m_setup.fields, kMaxLineBytes),
+      m_appsTag(QByteArray::number(QRandomGenerator::system()->generate64(), 36))
 {
     *m_callbacks = {};
     m_callbacks->userdata = &m_news;
@@ -96,10 +101,10 @@ QString RemoteGpuChannel::queryGpuCommand(const QStringList &fields, int interva
                      QString::number(intervalMs)});
 }
 
-QString RemoteGpuChannel::computeAppsCommand(int intervalMs)
+QString RemoteGpuChannel::computeAppsCommand(int intervalMs, const QByteArray &tag)
 {
     return shellJoin({u"sh"_s, u"-c"_s, QString::fromUtf8(kAppsScript), u"gpuwb-gpu-apps"_s,
-                      appsFields().join(u','), seconds(intervalMs)});
+                      appsFields().join(u','), seconds(intervalMs), QString::fromLatin1(tag)});
 }
 
 bool RemoteGpuChannel::open(ssh_session session, Channel *channel, const QString &command)
@@ -108,7 +113,8 @@ bool RemoteGpuChannel::open(ssh_session session, Channel *channel, const QString
     if (!channel->channel)
         return false;
     if (ssh_channel_open_session(channel->channel) != SSH_OK
-        || ssh_channel_request_exec(channel->channel, command.toUtf8().constData()) != SSH_OK) {
+        || ssh_channel_request_exec(channel->channel,
+                                    remoteShellLine(command.toUtf8()).constData()) != SSH_OK) {
         ssh_channel_free(channel->channel);
         channel->channel = nullptr;
         return false;
@@ -185,8 +191,8 @@ SshStep RemoteGpuChannel::step(SshSessionContext &context, bool stop)
         m_opened = true;
         const QString gpuCommand = queryGpuCommand(m_setup.fields, m_setup.intervalMs);
         qCDebug(lcGpu) << "starting on" << m_setup.alias << gpuCommand;
-        if (!open(session, &m_gpu, gpuCommand) || !open(session, &m_apps,
-                                                         computeAppsCommand(m_setup.intervalMs))) {
+        if (!open(session, &m_gpu, gpuCommand)
+            || !open(session, &m_apps, computeAppsCommand(m_setup.intervalMs, m_appsTag))) {
             const QString code = ssh_is_connected(session) ? u"gpu.smi-channel"_s
                                                            : u"connection-lost"_s;
             return finish(Error{code, u"Could not start nvidia-smi on %1: %2. Reconnect to try "
@@ -299,7 +305,7 @@ void RemoteGpuChannel::endStat()
 
 void RemoteGpuChannel::onAppsLine(const QByteArray &line)
 {
-    if (line == "@@apps") {
+    if (line == "@@apps " + m_appsTag) {
         m_inBlock = true;
         m_appRows.clear();
         m_appRowCount = 0;
@@ -310,15 +316,16 @@ void RemoteGpuChannel::onAppsLine(const QByteArray &line)
     }
     if (!m_inBlock)
         return;
-    if (line.startsWith("@@stat ")) {
+    const QByteArray statMarker = "@@stat " + m_appsTag + ' ';
+    if (line.startsWith(statMarker)) {
         endStat();
         bool ok = false;
-        m_statPid = line.mid(7).trimmed().toLongLong(&ok);
+        m_statPid = line.mid(statMarker.size()).trimmed().toLongLong(&ok);
         if (!ok)
             m_statPid = 0;
         return;
     }
-    if (line == "@@end") {
+    if (line == "@@end " + m_appsTag) {
         endStat();
         m_inBlock = false;
         Result<QList<P::ComputeApp>> apps = P::parseComputeApps(m_appRows, appsFields());

@@ -42,7 +42,8 @@ public:
 
     // The remote command lines (for tests and logs).
     static QString queryGpuCommand(const QStringList &fields, int intervalMs);
-    static QString computeAppsCommand(int intervalMs);
+    // `tag` (letters and digits) marks the blocks of this channel's output.
+    static QString computeAppsCommand(int intervalMs, const QByteArray &tag);
 
 private:
     struct Channel
@@ -79,6 +80,7 @@ private:
     NvidiaSmiParser::QueryGpuStream m_stream;
 
     // The compute-apps block being read and the latest complete one.
+    QByteArray m_appsTag; // random per channel: the block markers' nonce
     QByteArray m_appsLine;
     bool m_appsDiscarding = false;
     bool m_inBlock = false;

@@ -28,6 +28,7 @@
 #include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSettings>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTableView>
@@ -62,6 +63,7 @@ class TestRemoteRun : public QObject
     Q_OBJECT
 private slots:
     void initTestCase();
+    void autoNeverPicksAnUnchosenHost();
     void targetSelectorListsHostsAndKeepsTheChoice();
     void runOnTheHostShowsOutputAndSucceeds();
     void forwardPortDialogReachesAService();
@@ -95,6 +97,47 @@ QString TestRemoteRun::makeProject(const QString &name, const QByteArray &toml)
     if (!source.open(QIODevice::WriteOnly) || source.write("payload\n") != 8)
         return {};
     return dir;
+}
+
+// Issue 10, item 8: with no local GPU and no host picked before, Auto does not send the
+// project to the first host of ~/.ssh/config (here github.com, listed first); it asks.
+void TestRemoteRun::autoNeverPicksAnUnchosenHost()
+{
+    {
+        QSettings settings;
+        settings.remove(u"targets"_s);
+    }
+    QFile config(m_server->clientConfigPath());
+    QVERIFY(config.open(QIODevice::ReadOnly));
+    const QByteArray original = config.readAll();
+    config.close();
+    QVERIFY(config.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    // Looks like github.com, leads nowhere: tests talk to 127.0.0.1 only.
+    config.write("Host github.com\n    HostName 127.0.0.1\n    Port 9\n    User git\n\n"
+                 + original);
+    config.close();
+    const QString dir = makeProject(u"auto project"_s, "command = 'true'\n");
+    {
+        MainWindow window;
+        window.openProject(dir);
+        QCOMPARE(window.targetSelector()->choice(), u"auto"_s);
+        QString why;
+        QCOMPARE(window.targetSelector()->resolve(&why), QString());
+        QVERIFY2(why.contains(u"no host has been chosen"_s), qPrintable(why));
+        auto *box = window.findChild<QComboBox *>(u"TargetBox"_s);
+        QVERIFY(box);
+        QCOMPARE(box->itemText(0), u"Auto (this machine)"_s);
+
+        // Once the user picks the test host for another project, Auto keeps to that one.
+        const QString other = makeProject(u"picked project"_s, "command = 'true'\n");
+        window.openProject(other);
+        QVERIFY(window.targetSelector()->choose(u"ssh:"_s + m_server->alias()));
+        window.openProject(dir);
+        QCOMPARE(window.targetSelector()->resolve(&why), u"ssh:"_s + m_server->alias());
+    }
+    QVERIFY(config.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    config.write(original);
+    config.close();
 }
 
 void TestRemoteRun::targetSelectorListsHostsAndKeepsTheChoice()

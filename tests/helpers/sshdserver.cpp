@@ -228,16 +228,65 @@ bool hasPerSourcePenalties()
     return has;
 }
 
-bool ensureUser(QString *error)
+// The rc files that make an account's login shell print on every command, replaced whole
+// (through a rename, so a concurrent test never reads half of one).
+bool writeRcFiles(SshdServer::Account account, const QString &home, const passwd *pw,
+                  QString *error)
 {
-    const QString user = SshdServer::userName();
+    QList<std::pair<QString, QByteArray>> files;
+    switch (account) {
+    case SshdServer::Account::Plain: return true;
+    case SshdServer::Account::BashBanner:
+        files.append({u".bashrc"_s,
+                      "# gpuwb test host: chatty on non-interactive commands, private umask\n"
+                      "printf 'Welcome!\\nQuota:93%%used'\n"
+                      "echo 'banner on stderr' >&2\numask 077\n"});
+        break;
+    case SshdServer::Account::Tcsh:
+        files.append({u".tcshrc"_s, "echo 'tcsh banner: module load cuda/12'\n"});
+        break;
+    case SshdServer::Account::Fish:
+        files.append({u".config/fish/config.fish"_s, "echo 'fish banner: welcome'\n"});
+        break;
+    }
+    for (const auto &[name, text] : files) {
+        const QString path = home + u'/' + name;
+        const QString dir = QFileInfo(path).absolutePath();
+        QDir().mkpath(dir);
+        for (QString d = dir; d.startsWith(home) && d != home; d = QFileInfo(d).absolutePath())
+            (void)::chown(QFile::encodeName(d).constData(), pw->pw_uid, pw->pw_gid);
+        const QString temporary = path + u".tmp"_s + QString::number(::getpid());
+        QFile f(temporary);
+        if (!f.open(QIODevice::WriteOnly) || f.write(text) != text.size()) {
+            setError(error, u"cannot write "_s + temporary);
+            return false;
+        }
+        f.close();
+        if (::chown(QFile::encodeName(temporary).constData(), pw->pw_uid, pw->pw_gid) != 0
+            || ::rename(QFile::encodeName(temporary).constData(),
+                        QFile::encodeName(path).constData()) != 0) {
+            setError(error, u"cannot place "_s + path);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool ensureUser(SshdServer::Account account, QString *error)
+{
+    const QString user = SshdServer::userFor(account);
+    const QString shell = SshdServer::loginShellFor(account);
+    if (::access(QFile::encodeName(shell).constData(), X_OK) != 0) {
+        setError(error, u"the login shell %1 is missing (scripts/bootstrap installs it)"_s.arg(
+                            shell));
+        return false;
+    }
     const QByteArray user8 = user.toLocal8Bit();
     // A concurrent test may be creating the user (useradd then fails on the existing name or
     // on the passwd lock): look again after a failure, and try again a few times.
     for (int attempt = 0; !::getpwnam(user8.constData()); ++attempt) {
         QString useraddError;
-        if (runTool(u"useradd"_s, {u"-m"_s, u"-d"_s, u"/home/"_s + user, u"-s"_s, u"/bin/sh"_s,
-                                   user},
+        if (runTool(u"useradd"_s, {u"-m"_s, u"-d"_s, u"/home/"_s + user, u"-s"_s, shell, user},
                     &useraddError)) {
             continue;
         }
@@ -270,14 +319,18 @@ bool ensureUser(QString *error)
         return false;
     }
     const QString home = u"/home/"_s + user;
-    if (!QFileInfo::exists(home)) {
+    if (!QFileInfo::exists(home))
         QDir().mkpath(home);
-        if (::chown(QFile::encodeName(home).constData(), pw->pw_uid, pw->pw_gid) != 0) {
-            setError(error, u"cannot chown %1"_s.arg(home));
-            return false;
-        }
+    // Two tests creating the user at once can leave the home with the uid of the useradd that
+    // lost the race: the home is the user's, always.
+    struct stat st;
+    if (::stat(QFile::encodeName(home).constData(), &st) != 0
+        || ((st.st_uid != pw->pw_uid || st.st_gid != pw->pw_gid)
+            && ::chown(QFile::encodeName(home).constData(), pw->pw_uid, pw->pw_gid) != 0)) {
+        setError(error, u"cannot chown %1"_s.arg(home));
+        return false;
     }
-    return true;
+    return writeRcFiles(account, home, pw, error);
 }
 
 // Removes a tree by its bytes: tests leave names that are not valid UTF-8, which a QString
@@ -292,6 +345,28 @@ void removeTree(const QString &dir)
 }
 
 } // namespace
+
+QString SshdServer::userFor(Account account)
+{
+    switch (account) {
+    case Account::Plain: break;
+    case Account::BashBanner: return u"gpuwbbash"_s;
+    case Account::Tcsh: return u"gpuwbtcsh"_s;
+    case Account::Fish: return u"gpuwbfish"_s;
+    }
+    return userName();
+}
+
+QString SshdServer::loginShellFor(Account account)
+{
+    switch (account) {
+    case Account::Plain: break;
+    case Account::BashBanner: return u"/bin/bash"_s;
+    case Account::Tcsh: return u"/usr/bin/tcsh"_s;
+    case Account::Fish: return u"/usr/bin/fish"_s;
+    }
+    return u"/bin/sh"_s;
+}
 
 SshdServer::SshdServer() : SshdServer(Options{}) {}
 
@@ -386,7 +461,7 @@ QString SshdServer::makeRemoteScratchDir()
     QByteArray templ = QFile::encodeName(userHome()) + "/gpuwb-scratch-XXXXXX";
     if (!::mkdtemp(templ.data()))
         return {};
-    const passwd *pw = ::getpwnam(userName().toLocal8Bit().constData());
+    const passwd *pw = ::getpwnam(user().toLocal8Bit().constData());
     if (!pw || ::chown(templ.constData(), pw->pw_uid, pw->pw_gid) != 0
         || ::chmod(templ.constData(), 0755) != 0) {
         ::rmdir(templ.constData());
@@ -469,7 +544,7 @@ bool SshdServer::writeSshdConfig(QString *error)
     c += u"HostKey %1\n"_s.arg(hostKeyPath());
     c += u"PidFile none\nStrictModes no\n"_s;
     c += u"AuthorizedKeysFile %1/authorized_keys\n"_s.arg(serverDir());
-    c += u"AllowUsers %1\nPermitRootLogin no\n"_s.arg(userName());
+    c += u"AllowUsers %1\nPermitRootLogin no\n"_s.arg(user());
     c += u"PubkeyAuthentication %1\n"_s.arg(yesNo(m_options.publicKeyAuth));
     c += u"PasswordAuthentication %1\n"_s.arg(yesNo(m_options.passwordAuth));
     c += u"KbdInteractiveAuthentication %1\n"_s.arg(yesNo(m_options.kbdInteractiveAuth));
@@ -494,7 +569,7 @@ bool SshdServer::writeClientConfig(QString *error)
     c += u"Host %1\n"_s.arg(alias());
     c += u"    HostName 127.0.0.1\n"_s;
     c += u"    Port %1\n"_s.arg(m_port);
-    c += u"    User %1\n"_s.arg(userName());
+    c += u"    User %1\n"_s.arg(user());
     c += u"    IdentityFile %1\n"_s.arg(plainKeyPath());
     return writeFile(clientConfigPath(), c.toUtf8(), QFile::ReadOwner | QFile::WriteOwner
                          | QFile::ReadGroup | QFile::ReadOther, error);
@@ -512,7 +587,7 @@ bool SshdServer::prepare(QString *error)
             return false;
         }
     }
-    if (!ensureUser(error))
+    if (!ensureUser(m_options.account, error))
         return false;
     QDir().mkpath(u"/run/sshd"_s); // privilege separation directory
 

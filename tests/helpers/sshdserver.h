@@ -27,8 +27,18 @@ namespace gpuwb::test {
 class SshdServer
 {
 public:
+    // Hosts as they are (issue 10): the account the server serves, each a user of its own so
+    // that tests running at once never share a home or an rc file.
+    enum class Account {
+        Plain,      // gpuwbtest, login shell /bin/sh (dash), nothing printed
+        BashBanner, // gpuwbbash, bash; ~/.bashrc (read by bash for sshd's commands) prints a
+                    // banner without a final newline on stdout, one on stderr, sets umask 077
+        Tcsh,       // gpuwbtcsh, tcsh; ~/.tcshrc prints a banner
+        Fish,       // gpuwbfish, fish; ~/.config/fish/config.fish prints a banner
+    };
     struct Options
     {
+        Account account = Account::Plain;
         bool passwordAuth = true;      // PasswordAuthentication
         // KbdInteractiveAuthentication, and UsePAM with it (Linux sshd offers keyboard-
         // interactive only through PAM): one prompt "Password: " (echo off), the user's
@@ -40,7 +50,10 @@ public:
         QString extraConfig;
     };
 
-    static QString userName() { return QStringLiteral("gpuwbtest"); }
+    static QString userName() { return QStringLiteral("gpuwbtest"); } // Account::Plain's
+    static QString userFor(Account account);
+    static QString loginShellFor(Account account);
+    QString user() const { return userFor(m_options.account); } // the account served
     static QString password() { return QStringLiteral("gpuwb test pass"); }
     static QString keyPassphrase() { return QStringLiteral("correct horse"); }
 
@@ -63,7 +76,7 @@ public:
     int port() const { return m_port; }
     qint64 pid() const;
     QString alias() const { return QStringLiteral("gpuwb-test"); } // the Host in the client config
-    QString userHome() const { return QStringLiteral("/home/gpuwbtest"); }
+    QString userHome() const { return QStringLiteral("/home/") + user(); }
     // A fresh directory owned by the test user below its home, removed by the destructor.
     QString makeRemoteScratchDir();
     // A scratch directory put first in the PATH of every session (sshd_config SetEnv PATH),

@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -95,6 +96,19 @@ QMap<QByteArray, FileState> tree(const QByteArray &root, const QList<QByteArray>
     return out;
 }
 
+// Folders on the "host" are the test user's, as the sync's ownership check requires.
+bool mkpathAsTestUser(const QString &path)
+{
+    const passwd *pw = ::getpwnam("gpuwbtest");
+    if (!pw || !QDir().mkpath(path))
+        return false;
+    for (QString d = path; d.startsWith(u"/home/gpuwbtest/"_s); d = QFileInfo(d).absolutePath()) {
+        if (::chown(QFile::encodeName(d).constData(), pw->pw_uid, pw->pw_gid) != 0)
+            return false;
+    }
+    return true;
+}
+
 int execSessions(const SshdServer &server)
 {
     return int(server.log().count(u"Starting session: command"_s));
@@ -118,6 +132,10 @@ private slots:
     void interruptedSyncResumes();
     void cancelFinishesOnce();
     void largeFolderWarning();
+    void typeClashIsReportedNeverRemoved();
+    void foreignRemoteFolderIsRefused();
+    void linksOutOfTheProjectStayHome();
+    void interruptedTemporariesAreNotSynced();
 
 private:
     struct Run
@@ -547,3 +565,93 @@ void TestProjectSync::largeFolderWarning()
 
 QTEST_GUILESS_MAIN(TestProjectSync)
 #include "tst_projectsync.moc"
+
+// Issue 10, item 2: a local file where the host has a folder (and the other way round) is
+// reported; the remote folder and everything in it stays, ignored content included.
+void TestProjectSync::typeClashIsReportedNeverRemoved()
+{
+    QVERIFY(writeFile(local() + "/data", "a file now"));
+    QVERIFY(writeFile(local() + "/ckpt/model.txt", "m"));
+    QVERIFY(writeFile(local() + "/keep.txt", "k"));
+    QVERIFY(mkpathAsTestUser(m_remote + u"/data"_s));
+    QVERIFY(test::writeOnDisk(remote() + "/data/checkpoint.pt", "weeks", 0644, true));
+    QVERIFY(test::writeOnDisk(remote() + "/ckpt", "a remote file", 0644, true));
+    auto sync = makeSync();
+    Result<SyncPlan> plan = planNow(*sync);
+    QVERIFY(!plan.ok());
+    QCOMPARE(plan.error().code, u"sync-clash"_s);
+    QVERIFY2(plan.errorMessage().contains(m_remote + u"/data"_s), qPrintable(plan.errorMessage()));
+    QVERIFY2(plan.errorMessage().contains(m_remote + u"/ckpt"_s), qPrintable(plan.errorMessage()));
+    const Run run = runNow(*sync);
+    QCOMPARE(run.status.error().code, u"sync-clash"_s);
+    QCOMPARE(test::readOnDisk(remote() + "/data/checkpoint.pt"), QByteArray("weeks"));
+    QCOMPARE(test::readOnDisk(remote() + "/ckpt"), QByteArray("a remote file"));
+    QCOMPARE(test::readOnDisk(remote() + "/keep.txt"), QByteArray("<missing>")); // nothing done
+
+    // Once the user moved the remote folder aside, the sync goes through.
+    QVERIFY(::rename(remote() + "/data", remote() + "/data.old") == 0);
+    QVERIFY(::unlink(remote() + "/ckpt") == 0);
+    QVERIFY(runNow(*sync).status.ok());
+    QCOMPARE(test::readOnDisk(remote() + "/data"), QByteArray("a file now"));
+    QCOMPARE(test::readOnDisk(remote() + "/data.old/checkpoint.pt"), QByteArray("weeks"));
+}
+
+// Item 3: a remote_dir that exists and belongs to another user is refused before anything
+// is written into it.
+void TestProjectSync::foreignRemoteFolderIsRefused()
+{
+    QVERIFY(writeFile(local() + "/main.py", "m"));
+    QTemporaryDir foreign(u"/tmp/gpuwb-foreign-XXXXXX"_s); // root's, world-writable
+    QVERIFY(foreign.isValid());
+    QVERIFY(::chmod(QFile::encodeName(foreign.path()).constData(), 0777) == 0);
+    auto sync = std::make_unique<ProjectSync>(m_connection.get(), m_local->path(),
+                                              Location::remote(m_server->alias(), foreign.path()),
+                                              SyncOptions{});
+    const Run run = runNow(*sync);
+    QCOMPARE(run.status.error().code, u"not-owner"_s);
+    QVERIFY2(run.status.errorMessage().contains(u"remote_dir"_s),
+             qPrintable(run.status.errorMessage()));
+    QVERIFY(QDir(foreign.path()).isEmpty());
+}
+
+// Item 7: a link that leaves the project is never followed (a cloned repository's
+// `data.txt -> ~/.ssh/id_ed25519`); a link inside it still is.
+void TestProjectSync::linksOutOfTheProjectStayHome()
+{
+    QTemporaryDir outside;
+    QVERIFY(writeFile(QFile::encodeName(outside.path()) + "/id_ed25519", "PRIVATE KEY"));
+    QVERIFY(writeFile(local() + "/train.py", "t"));
+    QVERIFY(::symlink((QFile::encodeName(outside.path()) + "/id_ed25519").constData(),
+                      (local() + "/data.txt").constData()) == 0);
+    QVERIFY(writeFile(local() + "/sub/x.txt", "x"));
+    QVERIFY(::symlink("../../" + QFile::encodeName(QFileInfo(outside.path()).fileName())
+                          + "/id_ed25519",
+                      (local() + "/sub/relative.txt").constData()) == 0);
+    QVERIFY(::symlink("../train.py", (local() + "/sub/inside.py").constData()) == 0);
+    auto sync = makeSync();
+    Result<SyncPlan> plan = planNow(*sync);
+    QVERIFY2(plan.ok(), qPrintable(plan.errorMessage()));
+    QStringList sent;
+    for (const SyncPlan::Entry &e : plan->uploads)
+        sent.append(e.path);
+    sent.sort();
+    QCOMPARE(sent, (QStringList{u"sub/inside.py"_s, u"sub/x.txt"_s, u"train.py"_s}));
+    QVERIFY2(plan->notes.filter(u"data.txt skipped"_s).size() == 1,
+             qPrintable(plan->notes.join(u'\n')));
+    QVERIFY(runNow(*sync, *plan).status.ok());
+    QCOMPARE(test::readOnDisk(remote() + "/data.txt"), QByteArray("<missing>"));
+    QCOMPARE(test::readOnDisk(remote() + "/sub/relative.txt"), QByteArray("<missing>"));
+    QCOMPARE(test::readOnDisk(remote() + "/sub/inside.py"), QByteArray("t"));
+}
+
+// Item 16: a save's or download's temporary left by an interruption is not project content.
+void TestProjectSync::interruptedTemporariesAreNotSynced()
+{
+    QVERIFY(writeFile(local() + "/model.py", "m"));
+    QVERIFY(writeFile(local() + "/.model.py.gpuwb-k2j4.part", "half"));
+    auto sync = makeSync();
+    Result<SyncPlan> plan = planNow(*sync);
+    QVERIFY(plan.ok());
+    QCOMPARE(plan->uploads.size(), 1);
+    QCOMPARE(plan->uploads.first().path, u"model.py"_s);
+}

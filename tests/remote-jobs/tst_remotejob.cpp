@@ -12,6 +12,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cerrno>
 #include <optional>
@@ -542,6 +545,82 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(w.result.has_value(), 60'000);
         QCOMPARE(int(w.result->state), int(JobState::Stopped));
         QCOMPARE(job->processGroup(), group);
+    }
+
+    // Issue 10, item 4: a job whose processes die without a status (OOM kill), whose folder
+    // vanishes, or whose wrapper never wrote its pid does not show Running forever: the
+    // reader's liveness check ends it as Lost or FailedToStart with the reason.
+    void deadWrapperIsLost()
+    {
+        QString id;
+        RemoteJob *job = makeJob(spec(u"echo up; sleep 600"_s), &id);
+        Watch w;
+        w.follow(job, this);
+        job->start();
+        QTRY_VERIFY_WITH_TIMEOUT(w.lines.contains(u"up"_s), 60'000);
+        QTRY_VERIFY_WITH_TIMEOUT(job->processGroup() > 0, 30'000);
+        // What the OOM killer does: the whole group, wrapper included, with SIGKILL.
+        QCOMPARE(::kill(-pid_t(job->processGroup()), SIGKILL), 0);
+        QTRY_VERIFY_WITH_TIMEOUT(w.result.has_value(), 60'000);
+        QCOMPARE(int(w.result->state), int(JobState::Lost));
+        QVERIFY2(w.result->message.contains(u"no exit status"_s), qPrintable(w.result->message));
+        QCOMPARE(w.finishedCount, 1);
+    }
+
+    void vanishedFolderIsLost()
+    {
+        QString id;
+        const JobSpec s = spec(u"echo up; sleep 600"_s);
+        RemoteJob *job = makeJob(s, &id);
+        Watch w;
+        w.follow(job, this);
+        job->start();
+        QTRY_VERIFY_WITH_TIMEOUT(job->processGroup() > 0, 60'000);
+        const qint64 group = job->processGroup();
+        delete job; // the app quits
+        ::kill(-pid_t(group), SIGKILL);
+        QVERIFY(QDir(remoteJobFolder(id)).removeRecursively()); // e.g. a cleaned-up home
+
+        JobRecord record;
+        record.id = id;
+        record.spec = s;
+        record.state = JobState::Running;
+        record.logPath = m_logs->filePath(id + u"-again.log"_s);
+        RemoteJob *again = RemoteJob::attach(m_connection.get(), record, this);
+        Watch w2;
+        w2.follow(again, this);
+        QTRY_VERIFY_WITH_TIMEOUT(w2.result.has_value(), 60'000);
+        QCOMPARE(int(w2.result->state), int(JobState::Lost));
+        QVERIFY2(w2.result->message.contains(u"is gone"_s), qPrintable(w2.result->message));
+    }
+
+    void wrapperThatNeverStartedFailsToStart()
+    {
+        // A job folder with a log but no pid: the wrapper was cut off (full disk, killed
+        // during the launch). Attached from the history, it ends within the grace time.
+        const QString id = u"t%1-never"_s.arg(QCoreApplication::applicationPid());
+        const QString folder = remoteJobFolder(id);
+        QVERIFY(QDir().mkpath(folder));
+        const passwd *pw = ::getpwnam("gpuwbtest");
+        QVERIFY(pw);
+        for (QString d = folder; d.startsWith(m_server->userHome() + u'/');
+             d = QFileInfo(d).absolutePath())
+            QVERIFY(::chown(QFile::encodeName(d).constData(), pw->pw_uid, pw->pw_gid) == 0);
+        QVERIFY(test::writeOnDisk(QFile::encodeName(folder + u"/log"_s), "half a start\n", 0600,
+                                  true));
+        JobRecord record;
+        record.id = id;
+        record.spec = spec(u"true"_s);
+        record.state = JobState::Running;
+        record.logPath = m_logs->filePath(id + u".log"_s);
+        RemoteJob *job = RemoteJob::attach(m_connection.get(), record, this);
+        Watch w;
+        w.follow(job, this);
+        QTRY_VERIFY_WITH_TIMEOUT(w.result.has_value(), 90'000);
+        QCOMPARE(int(w.result->state), int(JobState::FailedToStart));
+        QVERIFY2(w.result->message.contains(u"never started"_s), qPrintable(w.result->message));
+        QVERIFY(w.lines.contains(u"half a start"_s));
+        QDir(folder).removeRecursively();
     }
 };
 

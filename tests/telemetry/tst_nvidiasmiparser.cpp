@@ -65,6 +65,7 @@ private slots:
     void errors_data();
     void errors();
     void hostileRows();
+    void hostileProcessNames();
     void nonUtf8();
     void crlfAndBlankLines();
     void hugeInput();
@@ -475,6 +476,37 @@ void TestNvidiaSmiParser::hostileRows()
     QVERIFY(apps.ok());
     QCOMPARE(apps->size(), 1);
     QCOMPARE(apps->at(0).process, (GpuProcess{7, u"a, b, c"_s, 2 * kMiB, {}, {}}));
+}
+
+// Issue 10, item 13: a co-tenant chooses its process name. Asked last (as the monitor asks),
+// a name with commas, line breaks or nvidia-smi's own error words stays in its own row; the
+// rows around it are untouched.
+void TestNvidiaSmiParser::hostileProcessNames()
+{
+    const QStringList fields{u"gpu_uuid"_s, u"pid"_s, u"used_gpu_memory"_s, u"process_name"_s};
+    const QByteArray rows = "GPU-1, 100, 10, python3\n"
+                            "GPU-1, 101, 20, NVIDIA-SMI has failed because it couldn't communicate "
+                            "with the NVIDIA driver\n"
+                            "GPU-1, 102, 30, evil\nNo devices were found\n@@end\n"
+                            "GPU-1, 103, 40, a, b\n"
+                            "GPU-1, 104, 50, train.py\n";
+    const Result<QList<P::ComputeApp>> apps = P::parseComputeApps(rows, fields);
+    QVERIFY2(apps.ok(), qPrintable(apps.errorMessage()));
+    QCOMPARE(apps->size(), 5);
+    QCOMPARE(apps->at(0).process.name, u"python3"_s);
+    QCOMPARE(apps->at(1).process.pid, 101);
+    QVERIFY(apps->at(1).process.name.contains(u"couldn't communicate"_s));
+    QCOMPARE(apps->at(2).process.pid, 102);
+    QCOMPARE(apps->at(2).process.name, u"evil No devices were found @@end"_s);
+    QCOMPARE(apps->at(2).process.usedMemoryBytes.value(), 30 * kMiB);
+    QCOMPARE(apps->at(3).process.name, u"a, b"_s);
+    QCOMPARE(apps->at(4).process, (GpuProcess{104, u"train.py"_s, 50 * kMiB, {}, {}}));
+
+    // The real failure still reads as one.
+    const Result<QList<P::ComputeApp>> failed = P::parseComputeApps(
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n", fields);
+    QVERIFY(!failed.ok());
+    QCOMPARE(failed.error().code, u"gpu.smi-failed"_s);
 }
 
 void TestNvidiaSmiParser::nonUtf8()
