@@ -315,6 +315,13 @@ int runCli(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
     QStringList args = app.arguments();
+    // Paths on the command line are bytes: a name that is not UTF-8 (`caf\351`, as `gpuwb ls`
+    // shows it) must reach the host as those bytes, as with OpenSSH's scp. Valid UTF-8 reads
+    // the same either way.
+    if (args.size() == argc) {
+        for (int i = 1; i < argc; ++i)
+            args[i] = fromRemoteBytes(QByteArray(argv[i]));
+    }
     const QString command = args.takeAt(1);
     if (command == u"run")
         return runCommand(args);

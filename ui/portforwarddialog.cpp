@@ -78,7 +78,9 @@ PortForwardDialog::~PortForwardDialog()
 
 QString PortForwardDialog::url() const
 {
-    return m_forward ? u"http://localhost:%1/"_s.arg(m_forward->localPort()) : QString();
+    // The listener is on 127.0.0.1 only; "localhost" may resolve to ::1 first, where another
+    // user's listener could answer (issue 10, item 16).
+    return m_forward ? u"http://127.0.0.1:%1/"_s.arg(m_forward->localPort()) : QString();
 }
 
 void PortForwardDialog::startForward()
@@ -127,7 +129,7 @@ void PortForwardDialog::stopForward()
 void PortForwardDialog::updateStatus()
 {
     if (m_forward) {
-        m_status->setText(tr("localhost:%1 \u2192 %2:%3  (%n connection(s))", nullptr,
+        m_status->setText(tr("127.0.0.1:%1 \u2192 %2:%3  (%n connection(s))", nullptr,
                              m_forward->activeConnections())
                               .arg(m_forward->localPort())
                               .arg(m_forwardAlias)

@@ -274,13 +274,21 @@ struct ReaderRun
         return lost;
     }
 
-    void endLost(RemoteJobEnd lost)
+    // When the liveness check is due and finds the job over without a status: everything
+    // read so far goes out, then the end. True when the reader has ended.
+    bool endedAsLost(SshSessionContext &ctx, qint64 now)
     {
+        if (now < nextLivenessMs)
+            return false;
+        std::optional<RemoteJobEnd> lost = checkLiveness(ctx, now);
+        if (!lost)
+            return false;
         tail->parser.flush(&tail->lines);
         if (tail->local.isOpen())
             tail->local.close();
         postBatch();
-        end(std::move(lost));
+        end(std::move(*lost));
+        return true;
     }
 
     SshStep step(SshSessionContext &ctx)
@@ -317,12 +325,8 @@ struct ReaderRun
                     return failed(ctx, *sftp, u"open the job's log"_s, t.remoteLog);
                 // Not there yet (the wrapper is starting) or gone: look again, less and less
                 // often, and ask whether the job lives.
-                if (now >= nextLivenessMs) {
-                    if (std::optional<RemoteJobEnd> lost = checkLiveness(ctx, now)) {
-                        endLost(std::move(*lost));
-                        return SshStep::Done;
-                    }
-                }
+                if (endedAsLost(ctx, now))
+                    return SshStep::Done;
                 nextPollMs = now + idleMs;
                 idleMs = std::min(idleMs * 2, MissingLogMaxPollMs);
                 return SshStep::Wait;
@@ -373,12 +377,8 @@ struct ReaderRun
             end(text.error());
             return SshStep::Done;
         }
-        if (now >= nextLivenessMs) {
-            if (std::optional<RemoteJobEnd> lost = checkLiveness(ctx, now)) {
-                endLost(std::move(*lost));
-                return SshStep::Done;
-            }
-        }
+        if (endedAsLost(ctx, now))
+            return SshStep::Done;
         nextPollMs = now + idleMs;
         idleMs = std::min(idleMs * 2, MaxIdlePollMs);
         return SshStep::Wait;

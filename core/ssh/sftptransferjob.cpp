@@ -102,9 +102,10 @@ SftpTransferJob::SftpTransferJob(bool upload, Location source, Location destinat
     : m_upload(upload), m_source(std::move(source)), m_destination(std::move(destination)),
       m_cancel(std::move(cancel)), m_callbacks(std::move(callbacks))
 {
-    m_sourceRoot = m_upload ? QFile::encodeName(m_source.path()) : toRemoteBytes(m_source.path());
-    m_destinationRoot = m_upload ? toRemoteBytes(m_destination.path())
-                                 : QFile::encodeName(m_destination.path());
+    // Both sides by toRemoteBytes: a local path named on the command line may hold bytes that
+    // are not UTF-8 (kept as U+DC80+byte), and for every other path it equals encodeName.
+    m_sourceRoot = toRemoteBytes(m_source.path());
+    m_destinationRoot = toRemoteBytes(m_destination.path());
     m_inFlight = requestsInFlight();
 }
 

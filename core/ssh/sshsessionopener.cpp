@@ -1,6 +1,7 @@
 #include "core/ssh/sshsessionopener.h"
 
 #include "core/ssh/hoststore.h"
+#include "core/ssh/knownhostsmarkers.h"
 #include "core/ssh/sshconfigfile.h"
 #include "core/ssh/sshconfigreader.h"
 #include "core/ssh/sshprompter.h"
@@ -16,6 +17,7 @@
 #include <poll.h>
 
 #include <list>
+#include <optional>
 
 using namespace Qt::StringLiterals;
 
@@ -61,6 +63,49 @@ QString changedKeyMessage(const QString &who, const QString &hostName, const QSt
            "the change is legitimate, remove the old entry with: ssh-keygen -R '%2' -f '%5' "
            "and connect again. The connection was refused before any authentication."_s
         .arg(who, hostName, keyType.isEmpty() ? u"new"_s : keyType, fp, knownHosts);
+}
+
+// The server key's blob in base64, as known_hosts lines hold it.
+QByteArray serverKeyBase64(ssh_session session)
+{
+    ssh_key key = nullptr;
+    if (ssh_get_server_publickey(session, &key) != SSH_OK)
+        return {};
+    char *b64 = nullptr;
+    QByteArray result;
+    if (ssh_pki_export_pubkey_base64(key, &b64) == SSH_OK && b64) {
+        result = QByteArray(b64);
+        ssh_string_free_char(b64);
+    }
+    ssh_key_free(key);
+    return result;
+}
+
+// libssh skips every marked known_hosts line; a key marked @revoked for the host is refused
+// here, before any authentication, as OpenSSH does (issue 10, item 11).
+std::optional<Error> revokedKey(ssh_session session, const QString &who, const QString &name,
+                                const QString &fp, const QString &keyType,
+                                const QString &knownHosts)
+{
+    const QByteArray key = serverKeyBase64(session);
+    if (key.isEmpty() || !KnownHostsMarkers::read(knownHosts).isRevoked(name, key))
+        return std::nullopt;
+    return Error{u"host-key-revoked"_s,
+                 u"The host key of %1 (%2, %3 key %4) is marked @revoked in %5: it must never be "
+                 "accepted. The connection was refused before any authentication. Ask the "
+                 "host's administrator for its current key."_s
+                     .arg(who, name, keyType.isEmpty() ? u"its"_s : keyType, fp, knownHosts)};
+}
+
+// A @cert-authority line vouches for the host, but host certificates are not checked here
+// (libssh 0.11 has no verification of them): the key is treated as unknown, and says so.
+QString certificateNote(const QString &name, const QString &knownHosts)
+{
+    if (!KnownHostsMarkers::read(knownHosts).hasCertificateAuthority(name))
+        return {};
+    return u" (%1 names a certificate authority for %2, but GPU Workbench cannot check host "
+           "certificates: the host's own key must be accepted, or added to the file)"_s
+        .arg(knownHosts, name);
 }
 
 } // namespace
@@ -143,6 +188,11 @@ int SshSessionOpener::JumpState::verifyKnownHost(ssh_session jump, void *userdat
     QString keyType;
     const QString fp = serverKeyFingerprint(jump, &keyType);
     const QString who = u"the jump host \"%1\""_s.arg(hop->hop.host);
+    if (std::optional<Error> revoked = revokedKey(jump, who, name, fp, keyType,
+                                                  state->paths.knownHostsFile)) {
+        state->fail(*revoked);
+        return -1;
+    }
     switch (ssh_session_is_known_server(jump)) {
     case SSH_KNOWN_HOSTS_OK:
         return 0;
@@ -161,7 +211,9 @@ int SshSessionOpener::JumpState::verifyKnownHost(ssh_session jump, void *userdat
                           u"The host key of %1 (%2, %3 key %4) is not known and was not "
                           "accepted, so the connection through it was not made. Check the "
                           "fingerprint with the host's administrator and accept it (or run "
-                          "ssh %5 once)."_s.arg(who, name, keyType, fp, hop->hop.host)});
+                          "ssh %5 once)%6."_s.arg(who, name, keyType, fp, hop->hop.host,
+                                                certificateNote(name,
+                                                                state->paths.knownHostsFile))});
         return -1;
     case SSH_KNOWN_HOSTS_ERROR:
         break;
@@ -422,6 +474,9 @@ Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter
     QString keyType;
     const QString fp = serverKeyFingerprint(session, &keyType);
     const QString knownHosts = m_options.paths.knownHostsFile;
+    if (std::optional<Error> revoked = revokedKey(session, u"\"%1\""_s.arg(m_alias), name, fp,
+                                                  keyType, knownHosts))
+        return *revoked;
     switch (ssh_session_is_known_server(session)) {
     case SSH_KNOWN_HOSTS_OK:
         return {};
@@ -435,7 +490,8 @@ Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter
             return Error{u"host-key-unknown"_s,
                          u"The host key of \"%1\" (%2, %3 key %4) is not in %5, and there is "
                          "no one to ask. Connect once interactively to check and accept "
-                         "it."_s.arg(m_alias, name, keyType, fp, knownHosts)};
+                         "it%6."_s.arg(m_alias, name, keyType, fp, knownHosts,
+                                      certificateNote(name, knownHosts))};
         const bool accepted = prompter->acceptHostKey({name, keyType, fp});
         // Closed while the question was up: nothing is written and nothing more is sent.
         if (m_closing())
@@ -443,7 +499,8 @@ Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter
         if (!accepted)
             return Error{u"host-key-unknown"_s,
                          u"The host key of \"%1\" (%2, %3 key %4) was not accepted, so the "
-                         "connection was not made."_s.arg(m_alias, name, keyType, fp)};
+                         "connection was not made%5."_s.arg(m_alias, name, keyType, fp,
+                                                           certificateNote(name, knownHosts))};
         if (ssh_session_update_known_hosts(session) != SSH_OK)
             return Error{u"known-hosts-write"_s,
                          u"Could not add the host key to %1: %2. Check that the file and its "

@@ -54,10 +54,13 @@ Error localError(int error, const QString &doing, const QByteArray &path)
 
 Result<bool> SyncRunner::remoteHasTar(ssh_session session)
 {
-    Result<RemoteCommand> r = RemoteCommand::run(session, "command -v tar");
+    // Decided by our own marker line, not by "any output": a login shell's banner is output.
+    const QByteArray marker = "gpuwb-tar-" + randomSuffix();
+    Result<RemoteCommand> r = RemoteCommand::run(
+        session, "command -v tar >/dev/null 2>&1 && printf '%s\\n' " + marker);
     if (!r)
         return r.error();
-    return r->exitCode == 0 && !r->output.trimmed().isEmpty();
+    return r->exitCode == 0 && r->output.contains(marker + '\n');
 }
 
 SyncRunner::SyncRunner(SyncPlan plan, QString localRoot, std::shared_ptr<std::atomic_bool> cancel,

@@ -262,12 +262,12 @@ void TestRemoteRun::forwardPortDialogReachesAService()
     dialog->startButton()->click();
     QVERIFY(dialog->forward());
     QVERIFY2(dialog->statusLabel()->text().contains(
-                 u"localhost:%1"_s.arg(dialog->forward()->localPort())),
+                 u"127.0.0.1:%1"_s.arg(dialog->forward()->localPort())),
              qPrintable(dialog->statusLabel()->text()));
     QVERIFY(dialog->statusLabel()->text().contains(
         u"%1:%2"_s.arg(m_server->alias()).arg(service.serverPort())));
     QVERIFY(dialog->openButton()->isEnabled());
-    QCOMPARE(dialog->url(), u"http://localhost:%1/"_s.arg(dialog->forward()->localPort()));
+    QCOMPARE(dialog->url(), u"http://127.0.0.1:%1/"_s.arg(dialog->forward()->localPort()));
 
     QTcpSocket client;
     client.connectToHost(QHostAddress::LocalHost, dialog->forward()->localPort());

@@ -3,6 +3,7 @@
 // no agent and no terminal (the child runs in a new session, so /dev/tty cannot be opened).
 
 #include "helpers/sshdserver.h"
+#include "helpers/sshtest.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -128,6 +129,7 @@ private slots:
     void cpFolderNeedsRecursive();
     void cpReplacesExistingFileAtomically();
     void cpInterruptedLeavesOriginal();
+    void cpNamesAreBytes();
     void errorRefusedPort();
     void errorUnknownHostKeyWithoutTerminal();
     void errorMissingRemotePath();
@@ -470,6 +472,31 @@ void tst_CliSsh::cpInterruptedLeavesOriginal()
     QFile original(target);
     QVERIFY(original.open(QIODevice::ReadOnly));
     QCOMPARE(original.readAll(), QByteArray("the original\n"));
+}
+
+// Issue 10: a remote name that is not UTF-8 (`caf\351`, as `gpuwb ls` shows it) is copied
+// when named on the command line as its bytes, as OpenSSH's scp does. (Local names that are
+// not UTF-8 still go through QFile::encodeName: core/fs cannot use the remote byte mapping.)
+void tst_CliSsh::cpNamesAreBytes()
+{
+    const QString dir = m_server.makeRemoteScratchDir();
+    const QByteArray remoteName = QFile::encodeName(dir) + "/caf\xe9";
+    QVERIFY(writeRaw(remoteName, "latin-1 named\n"));
+    giveToTestUser(remoteName);
+    QTemporaryDir local;
+    // sh builds the argument from printf's bytes: QProcess arguments are text.
+    const QString script = u"exec \"$0\" cp \"$1/caf$(printf '\\351')\" \"$2\""_s;
+    QProcess process;
+    process.setProcessEnvironment(m_env);
+    process.setWorkingDirectory(m_work.filePath(u"cwd"_s));
+    process.setStandardInputFile(QProcess::nullDevice());
+    process.setUnixProcessParameters(QProcess::UnixProcessFlag::CreateNewSession);
+    process.start(u"/bin/sh"_s, {u"-c"_s, script, qEnvironmentVariable("GPUWB_GPUWB"),
+                                 remote(dir), local.path()});
+    QVERIFY(process.waitForFinished(120000));
+    QVERIFY2(process.exitCode() == 0, process.readAllStandardError().constData());
+    QCOMPARE(gpuwb::test::readOnDisk(QFile::encodeName(local.path()) + "/caf\xe9"),
+             QByteArray("latin-1 named\n"));
 }
 
 void tst_CliSsh::errorRefusedPort()

@@ -456,6 +456,70 @@ private slots:
         QVERIFY2(who.ok(), qPrintable(who.errorMessage()));
         QTRY_VERIFY_WITH_TIMEOUT(jump.log().contains(u"Accepted publickey"_s), 10000);
     }
+
+    // Issue 10, item 11: a key marked @revoked is refused before authentication, even when
+    // an ordinary line for the same key is there too, for the target and for a jump host.
+    void revokedHostKeyRefused()
+    {
+        const QByteArray line = m_server->knownHostsLine(); // "[127.0.0.1]:PORT TYPE KEY"
+        const QList<QByteArray> fields = line.split(' ');
+        QVERIFY(fields.size() >= 3);
+        QFile known(SshPaths::defaults().knownHostsFile);
+        QVERIFY(known.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        known.write(line + '\n');
+        known.write("@revoked * " + fields.at(1) + ' ' + fields.at(2) + '\n');
+        known.close();
+        {
+            SshConnection c(m_server->alias(), options());
+            Result<QString> who = whoami(c);
+            QVERIFY(!who.ok());
+            QCOMPARE(who.error().code, u"host-key-revoked"_s);
+            QVERIFY(who.errorMessage().contains(m_server->hostKeyFingerprint()));
+            QVERIFY(m_prompter->hostKeys.isEmpty());
+            QVERIFY(m_prompter->requests.isEmpty());
+        }
+        QVERIFY(!m_server->log().contains(u"Accepted publickey"_s)); // no login was tried
+
+        // Through a jump host whose key is revoked.
+        test::SshdServer jump;
+        QString error;
+        QVERIFY2(jump.start(&error), qPrintable(error));
+        const QList<QByteArray> jumpFields = jump.knownHostsLine().split(' ');
+        QVERIFY(known.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        known.write(line + '\n' + jump.knownHostsLine() + '\n');
+        known.write("@revoked [127.0.0.1]:" + QByteArray::number(jump.port()) + ' '
+                    + jumpFields.at(1) + ' ' + jumpFields.at(2) + '\n');
+        known.close();
+        m_server->appendClientConfig(
+            u"Host jumpbox\n  HostName 127.0.0.1\n  Port %1\n  User %2\n  IdentityFile %3\n"
+            "Host behind\n  HostName 127.0.0.1\n  Port %4\n  User %2\n  IdentityFile %5\n"
+            "  ProxyJump jumpbox\n"_s.arg(jump.port())
+                .arg(test::SshdServer::userName(), jump.plainKeyPath())
+                .arg(m_server->port())
+                .arg(m_server->plainKeyPath()));
+        SshConnection c(u"behind"_s, options());
+        Result<QString> who = whoami(c);
+        QVERIFY(!who.ok());
+        QVERIFY2(who.errorMessage().contains(u"@revoked"_s), qPrintable(who.errorMessage()));
+        QVERIFY(!jump.log().contains(u"Accepted publickey"_s));
+    }
+
+    // A @cert-authority line is not silently trusted: the key stays unknown and says why.
+    void certificateAuthorityIsStated()
+    {
+        QFile known(SshPaths::defaults().knownHostsFile);
+        QVERIFY(known.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        known.write("@cert-authority *.example.org,[127.0.0.1]:* ssh-ed25519 "
+                    "AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ\n");
+        known.close();
+        m_prompter->acceptKeys = false;
+        SshConnection c(m_server->alias(), options());
+        Result<QString> who = whoami(c);
+        QVERIFY(!who.ok());
+        QCOMPARE(who.error().code, u"host-key-unknown"_s);
+        QVERIFY2(who.errorMessage().contains(u"cannot check host certificates"_s),
+                 qPrintable(who.errorMessage()));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestSshConnection)
