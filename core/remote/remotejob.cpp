@@ -53,7 +53,7 @@ QString signalName(int sig)
 bool permanent(const QString &code)
 {
     return code == u"not-found"_s || code == u"permission-denied"_s || code == u"no-sftp"_s
-        || code == u"unsupported"_s || code == u"too-large"_s || code == u"io-error"_s;
+        || code == u"unsupported"_s || code == u"too-large"_s;
 }
 
 QString hostOf(const JobSpec &spec)

@@ -219,6 +219,8 @@ struct ReaderRun
         const QByteArray script = "cd " + toRemoteBytes(shellQuote(t.jobDir)) + " 2>/dev/null || { "
             + say + "nofolder; exit 0; }; [ -e status ] && { " + say + "ended; exit 0; }; "
             "[ -s pid ] || { " + say + "nopid; exit 0; }; "
+            "o=$(cat node 2>/dev/null); h=$(uname -n 2>/dev/null); "
+            "if [ -n \"$o\" ] && [ \"$o\" != \"$h\" ]; then " + say + "othernode; exit 0; fi; "
             "b=$(cat boot 2>/dev/null); n=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null); "
             "if [ -n \"$b\" ] && [ -n \"$n\" ] && [ \"$b\" != \"$n\" ]; then " + say
             + "rebooted; exit 0; fi; g=$(cat pid); case $g in ''|*[!0-9]*) " + say
@@ -237,7 +239,8 @@ struct ReaderRun
         const QString where = t.host + u':' + t.jobDir;
         RemoteJobEnd lost;
         lost.bytesRead = t.bytesRead;
-        if (word == "running") {
+        if (word == "running" || word == "othernode") {
+            // On another node of the same home nothing can be told: keep following the log.
             noPidSinceMs = -1;
             return std::nullopt;
         }
@@ -283,6 +286,17 @@ struct ReaderRun
         std::optional<RemoteJobEnd> lost = checkLiveness(ctx, now);
         if (!lost)
             return false;
+        // What the job wrote between the last read and its end goes to the local log first.
+        if (file && sftp_seek64(file, quint64(tail->offset)) == 0) {
+            QByteArray buffer(64 * 1024, Qt::Uninitialized);
+            for (int i = 0; i < 1024; ++i) {
+                const ssize_t n = sftp_read(file, buffer.data(), size_t(buffer.size()));
+                if (n <= 0)
+                    break;
+                take(QByteArrayView(buffer.constData(), qsizetype(n)));
+            }
+        }
+        lost->bytesRead = tail->bytesRead;
         tail->parser.flush(&tail->lines);
         if (tail->local.isOpen())
             tail->local.close();

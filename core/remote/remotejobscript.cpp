@@ -104,6 +104,9 @@ Result<QByteArray> wrapperScript(const JobSpec &spec, const QString &jobDir,
     // The boot the job runs in, so that a liveness check after a reboot is not fooled by a
     // reused process group id; written before `pid`, which the check waits for.
     s += u"cat /proc/sys/kernel/random/boot_id > boot 2>/dev/null\n"_s;
+    // The node too: a cluster's login alias may reach another node with the same home, where
+    // neither the boot id nor the process group says anything about this job.
+    s += u"uname -n > node 2>/dev/null\n"_s;
     s += u"printf '%s\\n' \"$gpuwb_pgid\" > pid.tmp && mv -f pid.tmp pid\n"_s;
     // Caught, not ignored: the job's processes keep the default action of TERM and INT (a
     // caught signal is reset in children), while this shell lives on to write the status.

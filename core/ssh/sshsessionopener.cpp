@@ -88,13 +88,24 @@ std::optional<Error> revokedKey(ssh_session session, const QString &who, const Q
                                 const QString &knownHosts)
 {
     const QByteArray key = serverKeyBase64(session);
-    if (key.isEmpty() || !KnownHostsMarkers::read(knownHosts).isRevoked(name, key))
+    if (key.isEmpty())
+        return std::nullopt;
+    // The system-wide files count too: libssh trusts their plain lines.
+    QString file;
+    for (const QString &candidate : {knownHosts, u"/etc/ssh/ssh_known_hosts"_s,
+                                     u"/etc/ssh/ssh_known_hosts2"_s}) {
+        if (KnownHostsMarkers::read(candidate).isRevoked(name, key)) {
+            file = candidate;
+            break;
+        }
+    }
+    if (file.isEmpty())
         return std::nullopt;
     return Error{u"host-key-revoked"_s,
                  u"The host key of %1 (%2, %3 key %4) is marked @revoked in %5: it must never be "
                  "accepted. The connection was refused before any authentication. Ask the "
                  "host's administrator for its current key."_s
-                     .arg(who, name, keyType.isEmpty() ? u"its"_s : keyType, fp, knownHosts)};
+                     .arg(who, name, keyType.isEmpty() ? u"its"_s : keyType, fp, file)};
 }
 
 // A @cert-authority line vouches for the host, but host certificates are not checked here

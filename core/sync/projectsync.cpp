@@ -85,7 +85,8 @@ Status checkOwner(sftp_session sftp, const QString &host, const QString &root)
     const bool ownKnown = own->flags & SSH_FILEXFER_ATTR_UIDGID;
     const quint32 ownUid = own->uid;
     sftp_attributes_free(own);
-    if (folderKnown && ownKnown && folderUid != ownUid)
+    // root (the usual login on rented GPU boxes) may use any folder.
+    if (folderKnown && ownKnown && ownUid != 0 && folderUid != ownUid)
         return Error{u"not-owner"_s,
                      u"The remote folder %1 on %2 belongs to another user (uid %3, you are uid "
                      "%4). Nothing was synced. Choose a folder of your own as remote_dir in the "

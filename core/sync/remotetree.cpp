@@ -102,7 +102,9 @@ QByteArray RemoteTree::findScript(const QByteArray &root, const QByteArray &nonc
 {
     // One record per entry: type, size, mtime, octal mode, path below the root, NUL-
     // terminated so that any name (newlines included) comes through. .git is never entered.
-    const QString find = shellJoin({u"find"_s, fromRemoteBytes(root), u"-mindepth"_s, u"1"_s,
+    // -H: a work folder that is itself a link (~/proj -> /gpfs/...) is entered.
+    const QString find = shellJoin({u"find"_s, u"-H"_s, fromRemoteBytes(root), u"-mindepth"_s,
+                                    u"1"_s,
                                     u"-name"_s, u".git"_s, u"-prune"_s, u"-o"_s, u"-printf"_s,
                                     u"%y %s %T@ %m %P\\0"_s});
     return "printf 'gpuwb-list %s\\n' " + nonce + "; " + toRemoteBytes(find)

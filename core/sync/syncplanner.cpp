@@ -17,11 +17,30 @@ SyncPlan SyncPlanner::make(const LocalTree &local, const RemoteTree &remote,
 
     QSet<QString> localPaths;
     localPaths.reserve(local.files.size() + local.directories.size());
+    // A folder of the project that is a link on the host (checkpoints -> /scratch/...): the
+    // user's arrangement there; its content is left alone, with a note.
+    QStringList linkedFolders;
+    auto underLinkedFolder = [&linkedFolders](const QString &path) {
+        for (const QString &folder : std::as_const(linkedFolders)) {
+            if (path.startsWith(folder + u'/'))
+                return true;
+        }
+        return false;
+    };
     for (const SyncPlan::Entry &dir : local.directories) {
         localPaths.insert(dir.path);
+        if (underLinkedFolder(dir.path))
+            continue;
         const auto it = remote.items.constFind(dir.path);
         if (it != remote.items.constEnd() && it->isDirectory)
             continue;
+        if (it != remote.items.constEnd() && it->kind == RemoteTree::Kind::Symlink) {
+            linkedFolders.append(dir.path);
+            plan.notes.append(QStringLiteral("%1/ not synced: it is a link on the host; remove "
+                                             "the link there to sync the folder.")
+                                  .arg(dir.path));
+            continue;
+        }
         if (it != remote.items.constEnd()) {
             plan.clashes.append(dir.path); // a file (or a link, ...) where the folder goes
             continue;
@@ -31,6 +50,8 @@ SyncPlan SyncPlanner::make(const LocalTree &local, const RemoteTree &remote,
     }
     for (const SyncPlan::Entry &file : local.files) {
         localPaths.insert(file.path);
+        if (underLinkedFolder(file.path))
+            continue;
         const auto it = remote.items.constFind(file.path);
         if (it != remote.items.constEnd()) {
             if (it->kind == RemoteTree::Kind::Directory || it->kind == RemoteTree::Kind::Other) {

@@ -32,11 +32,12 @@ QStringList appsFields()
     return {u"gpu_uuid"_s, u"pid"_s, u"used_gpu_memory"_s, u"process_name"_s};
 }
 
-// Prints each interval "@@apps NONCE", the compute-apps rows, then per process "@@stat NONCE PID"
-// and its /proc/PID/stat, then "@@end NONCE": the nonce (random per channel) keeps a process
-// name or comm from ending a block early. Only POSIX sh, tr, head and sleep; a write to the closed channel
-// ends it (SIGPIPE, or the `|| exit` where SIGPIPE is ignored).
-const char *const kAppsScript = R"sh(fields=$1; pause=$2; tag=$3
+// Reads its nonce from the first input line, then prints each interval "@@apps NONCE", the
+// compute-apps rows, per process "@@stat NONCE PID" and its /proc/PID/stat, then "@@end NONCE":
+// the nonce (random per channel, never on a command line) keeps a process name or comm from
+// ending a block. Only POSIX sh, tr, head and sleep; a write to the closed channel ends it
+// (SIGPIPE, or the `|| exit` where SIGPIPE is ignored).
+const char *const kAppsScript = R"sh(fields=$1; pause=$2; IFS= read -r tag || exit 0
 while :; do
   out=$(nvidia-smi --query-compute-apps="$fields" --format=csv,noheader,nounits 2>&1)
   printf '@@apps %s\n%s\n' "$tag" "$out" || exit 0
@@ -101,10 +102,10 @@ QString RemoteGpuChannel::queryGpuCommand(const QStringList &fields, int interva
                      QString::number(intervalMs)});
 }
 
-QString RemoteGpuChannel::computeAppsCommand(int intervalMs, const QByteArray &tag)
+QString RemoteGpuChannel::computeAppsCommand(int intervalMs)
 {
     return shellJoin({u"sh"_s, u"-c"_s, QString::fromUtf8(kAppsScript), u"gpuwb-gpu-apps"_s,
-                      appsFields().join(u','), seconds(intervalMs), QString::fromLatin1(tag)});
+                      appsFields().join(u','), seconds(intervalMs)});
 }
 
 bool RemoteGpuChannel::open(ssh_session session, Channel *channel, const QString &command)
@@ -192,7 +193,12 @@ SshStep RemoteGpuChannel::step(SshSessionContext &context, bool stop)
         const QString gpuCommand = queryGpuCommand(m_setup.fields, m_setup.intervalMs);
         qCDebug(lcGpu) << "starting on" << m_setup.alias << gpuCommand;
         if (!open(session, &m_gpu, gpuCommand)
-            || !open(session, &m_apps, computeAppsCommand(m_setup.intervalMs, m_appsTag))) {
+            || !open(session, &m_apps, computeAppsCommand(m_setup.intervalMs))
+            // The tag goes on standard input, never on a command line that `ps` shows to
+            // the host's other users.
+            || ssh_channel_write(m_apps.channel, (m_appsTag + '\n').constData(),
+                                 uint32_t(m_appsTag.size() + 1))
+                   != m_appsTag.size() + 1) {
             const QString code = ssh_is_connected(session) ? u"gpu.smi-channel"_s
                                                            : u"connection-lost"_s;
             return finish(Error{code, u"Could not start nvidia-smi on %1: %2. Reconnect to try "

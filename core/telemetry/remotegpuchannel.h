@@ -42,8 +42,8 @@ public:
 
     // The remote command lines (for tests and logs).
     static QString queryGpuCommand(const QStringList &fields, int intervalMs);
-    // `tag` (letters and digits) marks the blocks of this channel's output.
-    static QString computeAppsCommand(int intervalMs, const QByteArray &tag);
+    // The loop reads its block tag (letters and digits) from the first line of its input.
+    static QString computeAppsCommand(int intervalMs);
 
 private:
     struct Channel
@@ -80,7 +80,7 @@ private:
     NvidiaSmiParser::QueryGpuStream m_stream;
 
     // The compute-apps block being read and the latest complete one.
-    QByteArray m_appsTag; // random per channel: the block markers' nonce
+    QByteArray m_appsTag; // random per channel: the block markers' nonce, sent on stdin
     QByteArray m_appsLine;
     bool m_appsDiscarding = false;
     bool m_inBlock = false;

@@ -299,7 +299,8 @@ private slots:
         QVERIFY2(watch.lines.contains(umask), qPrintable(watch.lines.join(u'|')));
         const QString folder = m_jobFolders.last();
         QCOMPARE(modeOf(folder), 0700u);
-        for (const QString &file : {u"run.sh"_s, u"log"_s, u"pid"_s, u"status"_s, u"boot"_s})
+        for (const QString &file :
+             {u"run.sh"_s, u"log"_s, u"pid"_s, u"status"_s, u"boot"_s, u"node"_s})
             QVERIFY2(modeOf(folder + u'/' + file) == 0600u, qPrintable(file));
         QCOMPARE(modeOf(m_local->filePath(QFileInfo(job->logPath()).fileName())), 0600u);
 

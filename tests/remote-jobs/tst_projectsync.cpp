@@ -133,6 +133,7 @@ private slots:
     void cancelFinishesOnce();
     void largeFolderWarning();
     void typeClashIsReportedNeverRemoved();
+    void folderLinkedOnTheHostIsLeftAlone();
     void foreignRemoteFolderIsRefused();
     void linksOutOfTheProjectStayHome();
     void interruptedTemporariesAreNotSynced();
@@ -654,4 +655,29 @@ void TestProjectSync::interruptedTemporariesAreNotSynced()
     QVERIFY(plan.ok());
     QCOMPARE(plan->uploads.size(), 1);
     QCOMPARE(plan->uploads.first().path, u"model.py"_s);
+}
+
+// A folder that is a link on the host (checkpoints -> /scratch/...) is the user's arrangement:
+// not a clash, not replaced; its content is not synced, with a note.
+void TestProjectSync::folderLinkedOnTheHostIsLeftAlone()
+{
+    QVERIFY(writeFile(local() + "/train.py", "t"));
+    QVERIFY(writeFile(local() + "/checkpoints/.gitkeep", ""));
+    const QString scratch = QFileInfo(QFileInfo(m_remote).absolutePath()).absolutePath();
+    QVERIFY(mkpathAsTestUser(m_remote));
+    QVERIFY(mkpathAsTestUser(scratch + u"/big-disk"_s));
+    QVERIFY(test::writeOnDisk(QFile::encodeName(scratch) + "/big-disk/epoch9.pt", "w", 0644,
+                              true));
+    QVERIFY(::symlink((QFile::encodeName(scratch) + "/big-disk").constData(),
+                      (remote() + "/checkpoints").constData()) == 0);
+    auto sync = makeSync();
+    Result<SyncPlan> plan = planNow(*sync);
+    QVERIFY2(plan.ok(), qPrintable(plan.errorMessage()));
+    QVERIFY2(plan->notes.filter(u"checkpoints/ not synced"_s).size() == 1,
+             qPrintable(plan->notes.join(u'\n')));
+    QVERIFY(runNow(*sync, *plan).status.ok());
+    QCOMPARE(test::readOnDisk(remote() + "/train.py"), QByteArray("t"));
+    QVERIFY(QFileInfo(m_remote + u"/checkpoints"_s).isSymLink());
+    QCOMPARE(test::readOnDisk(QFile::encodeName(scratch) + "/big-disk/epoch9.pt"),
+             QByteArray("w"));
 }
