@@ -3,6 +3,8 @@
 
 #include "app/cli.h"
 #include "app/firstpaint.h"
+#include "app/singleinstance.h"
+#include "core/util/datapaths.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>
@@ -43,8 +45,21 @@ static int runGui(int argc, char **argv)
     parser.addPositionalArgument(u"project"_s, u"The project folder to open."_s, u"[project]"_s);
     parser.process(app);
 
-    gpuwb::MainWindow window;
     const QStringList args = parser.positionalArguments();
+    const QString project = args.isEmpty() ? QString() : QDir(args.first()).absolutePath();
+    gpuwb::SingleInstance instance(gpuwb::dataPaths().directory);
+    if (!parser.isSet(screenshot)) {
+        if (instance.handOver(project)) {
+            std::fprintf(stderr, "gpuwb: GPU Workbench is already running; its window was "
+                                 "raised%s\n",
+                         project.isEmpty() ? "" : " with the project");
+            return 0;
+        }
+        if (!instance.listen())
+            std::fprintf(stderr, "gpuwb: warning: a second start will open a second window\n");
+    }
+
+    gpuwb::MainWindow window;
     if (!args.isEmpty())
         window.openProject(QDir(args.first()).absolutePath());
     else
@@ -63,6 +78,16 @@ static int runGui(int argc, char **argv)
         });
         return app.exec();
     }
+    QObject::connect(&instance, &gpuwb::SingleInstance::activated, &window,
+                     [&window](const QString &asked) {
+                         if (!asked.isEmpty())
+                             window.openProject(asked);
+                         window.showNormal();
+                         window.raise();
+                         window.activateWindow();
+                         std::fprintf(stderr, "gpuwb: raised by a second start%s%s\n",
+                                      asked.isEmpty() ? "" : ": ", qPrintable(asked));
+                     });
     FirstPaintReporter::installIfAsked(&window);
     window.show();
     return app.exec();

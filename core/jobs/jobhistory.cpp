@@ -8,7 +8,15 @@
 #include <QFileInfo>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QRandomGenerator>
 #include <QVariant>
+
+#include <sys/file.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -69,6 +77,28 @@ bool isLocalTarget(const QString &targetId)
 const QString SelectColumns =
     u"SELECT id, spec, state, started, finished, exit_code, log_path, message FROM jobs"_s;
 
+QString ownersFolder(const QString &databasePath)
+{
+    return databasePath + u".owners"_s;
+}
+
+// Whether the history instance `owner` still holds its lease (its lock file is locked).
+bool ownerAlive(const QString &databasePath, const QString &owner)
+{
+    if (owner.isEmpty())
+        return false;
+    const QByteArray lock = QFile::encodeName(ownersFolder(databasePath) + u'/' + owner
+                                              + u".lock"_s);
+    const int fd = ::open(lock.constData(), O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    const bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);
+    if (!held)
+        ::unlink(lock.constData()); // a crashed instance's leftover
+    return held;
+}
+
 } // namespace
 
 JobHistory::JobHistory(QString connectionName, QString path)
@@ -81,6 +111,10 @@ JobHistory::~JobHistory()
         m_db.close();
     m_db = QSqlDatabase();
     QSqlDatabase::removeDatabase(m_connectionName);
+    if (m_ownerFd >= 0) {
+        QFile::remove(ownersFolder(m_path) + u'/' + m_owner + u".lock"_s);
+        ::close(m_ownerFd); // the lock goes with it
+    }
 }
 
 Result<std::unique_ptr<JobHistory>> JobHistory::open(const QString &databasePath)
@@ -91,6 +125,19 @@ Result<std::unique_ptr<JobHistory>> JobHistory::open(const QString &databasePath
                                    "that it is writable."_s.arg(dir)};
     const QString name = u"gpuwb-history-%1"_s.arg(s_connectionCounter.fetchAndAddRelaxed(1));
     std::unique_ptr<JobHistory> history(new JobHistory(name, databasePath));
+    {
+        const QString owners = ownersFolder(databasePath);
+        QDir().mkpath(owners);
+        QFile::setPermissions(owners, QFileDevice::ReadOwner | QFileDevice::WriteOwner
+                                          | QFileDevice::ExeOwner);
+        history->m_owner = QString::number(QRandomGenerator::system()->generate64(), 36);
+        const QByteArray lock = QFile::encodeName(owners + u'/' + history->m_owner + u".lock"_s);
+        history->m_ownerFd = ::open(lock.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (history->m_ownerFd < 0 || ::flock(history->m_ownerFd, LOCK_EX | LOCK_NB) != 0)
+            return Error{u"history"_s, u"Could not take a lease on the job history in %1 (%2). "
+                                       "Check that the folder is writable."_s
+                                           .arg(owners, QString::fromLocal8Bit(::strerror(errno)))};
+    }
     history->m_db = QSqlDatabase::addDatabase(u"QSQLITE"_s, name);
     QSqlDatabase &db = history->m_db;
     if (!db.isValid())
@@ -134,7 +181,7 @@ Result<std::unique_ptr<JobHistory>> JobHistory::open(const QString &databasePath
             q.exec(u"CREATE TABLE IF NOT EXISTS jobs ("
                    "id TEXT PRIMARY KEY NOT NULL, spec TEXT NOT NULL, state TEXT NOT NULL, "
                    "started INTEGER, finished INTEGER, exit_code INTEGER, log_path TEXT, "
-                   "message TEXT)"_s)
+                   "message TEXT, owner TEXT)"_s)
             && q.exec(u"CREATE INDEX IF NOT EXISTS jobs_by_start ON jobs (started DESC, id DESC)"_s)
             && q.exec(u"PRAGMA user_version = %1"_s.arg(SchemaVersion));
         if (!created) {
@@ -144,19 +191,26 @@ Result<std::unique_ptr<JobHistory>> JobHistory::open(const QString &databasePath
         }
         if (!db.commit())
             return sqlError(u"set up"_s, db.lastError(), databasePath);
+    } else if (version < 2) {
+        if (!q.exec(u"ALTER TABLE jobs ADD COLUMN owner TEXT"_s)
+            || !q.exec(u"PRAGMA user_version = %1"_s.arg(SchemaVersion)))
+            return sqlError(u"upgraded"_s, q.lastError(), databasePath);
     }
     // Local jobs an earlier session left running: the workbench ended under them. Remote jobs
     // run detached on their hosts and stay Running until someone re-attaches to them.
     QStringList lost;
     q.setForwardOnly(true);
-    q.prepare(u"SELECT id, spec FROM jobs WHERE state IN (:pending, :running, :stopping)"_s);
+    q.prepare(u"SELECT id, spec, owner FROM jobs WHERE state IN (:pending, :running, "
+              ":stopping)"_s);
     q.bindValue(u":pending"_s, toString(JobState::Pending));
     q.bindValue(u":running"_s, toString(JobState::Running));
     q.bindValue(u":stopping"_s, toString(JobState::Stopping));
     if (!q.exec())
         return sqlError(u"read"_s, q.lastError(), databasePath);
+    // Another instance's jobs (its lease still held) are its own: not abandoned.
     while (q.next())
-        if (isLocalTarget(JobSpec::fromJson(q.value(1).toByteArray()).targetId))
+        if (isLocalTarget(JobSpec::fromJson(q.value(1).toByteArray()).targetId)
+            && !ownerAlive(databasePath, q.value(2).toString()))
             lost.append(q.value(0).toString());
     q.finish();
     for (const QString &id : std::as_const(lost)) {
@@ -185,8 +239,8 @@ Status JobHistory::write(const JobRecord &record, bool insert)
 {
     QSqlQuery q(m_db);
     q.prepare(insert ? u"INSERT INTO jobs (id, spec, state, started, finished, exit_code, "
-                       "log_path, message) VALUES (:id, :spec, :state, :started, :finished, "
-                       ":exit_code, :log_path, :message)"_s
+                       "log_path, message, owner) VALUES (:id, :spec, :state, :started, "
+                       ":finished, :exit_code, :log_path, :message, :owner)"_s
                      : u"UPDATE jobs SET spec = :spec, state = :state, started = :started, "
                        "finished = :finished, exit_code = :exit_code, log_path = :log_path, "
                        "message = :message WHERE id = :id"_s);
@@ -198,6 +252,8 @@ Status JobHistory::write(const JobRecord &record, bool insert)
     q.bindValue(u":exit_code"_s, record.exitCode);
     q.bindValue(u":log_path"_s, record.logPath);
     q.bindValue(u":message"_s, record.message);
+    if (insert)
+        q.bindValue(u":owner"_s, m_owner);
     if (!q.exec())
         return sqlError(insert ? u"added to"_s : u"updated"_s, q.lastError(), m_path);
     if (!insert && q.numRowsAffected() == 0)

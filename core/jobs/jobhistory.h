@@ -40,7 +40,7 @@ struct JobRecord
 class JobHistory
 {
 public:
-    static constexpr int SchemaVersion = 1;
+    static constexpr int SchemaVersion = 2; // 2: jobs.owner
 
     static Result<std::unique_ptr<JobHistory>> open(const QString &databasePath);
     ~JobHistory();
@@ -63,6 +63,11 @@ private:
 
     QString m_connectionName;
     QString m_path;
+    // This history's lease: the jobs it adds carry `m_owner`, and `<database>.owners/OWNER.lock`
+    // stays locked (flock) while it lives, so another instance opening the same history never
+    // takes those jobs for abandoned ones (issue 10, item 5).
+    QString m_owner;
+    int m_ownerFd = -1;
     QSqlDatabase m_db;
 };
 

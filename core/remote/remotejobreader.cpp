@@ -14,6 +14,7 @@
 #include <libssh/sftp.h>
 
 #include <fcntl.h>
+#include <sys/file.h>
 
 #include <optional>
 
@@ -112,6 +113,18 @@ struct ReaderRun
             line.text = u"Could not write the log file %1: %2. Output is shown but not saved "
                         "here; the job's full log stays on the host."_s
                             .arg(t.localLog, t.local.errorString());
+            t.lines.append(line);
+            return;
+        }
+        // One writer per local log: a second follower of the same job (another window, a
+        // `gpuwb attach`) shows the output without appending the same bytes again.
+        if (::flock(t.local.handle(), LOCK_EX | LOCK_NB) != 0) {
+            t.local.close();
+            t.localFailed = true;
+            OutputLine line;
+            line.stream = OutputStream::System;
+            line.text = u"Another GPU Workbench is following this job and writing its log %1; "
+                        "this one shows the output without writing it."_s.arg(t.localLog);
             t.lines.append(line);
             return;
         }

@@ -258,6 +258,8 @@ SshHostSettings SshConfigFile::settingsFor(const QString &alias, const SshPaths 
 {
     SshHostSettings s;
     QSet<QString> unsupported;
+    bool seenKnownHosts = false;
+    bool seenHash = false;
     for (const SshConfigEntry &e : entries) {
         if (e.keyword == u"host"_s || e.keyword == u"match"_s || e.keyword == u"include"_s)
             continue;
@@ -287,6 +289,16 @@ SshHostSettings SshConfigFile::settingsFor(const QString &alias, const SshPaths 
             s.serverAliveCountMax = value.toInt();
         else if (e.keyword == u"connecttimeout"_s && s.connectTimeout < 0)
             s.connectTimeout = value.toInt();
+        else if (e.keyword == u"userknownhostsfile"_s && !seenKnownHosts) {
+            seenKnownHosts = true;
+            if (value.compare(u"none"_s, Qt::CaseInsensitive) != 0 && !value.isEmpty())
+                s.userKnownHostsFile = expandPath(value, paths);
+        } else if (e.keyword == u"stricthostkeychecking"_s && s.strictHostKeyChecking.isEmpty())
+            s.strictHostKeyChecking = value.toLower();
+        else if (e.keyword == u"hashknownhosts"_s && !seenHash) {
+            seenHash = true;
+            s.hashKnownHosts = value.compare(u"yes"_s, Qt::CaseInsensitive) == 0;
+        }
     }
     s.identityFiles.removeDuplicates();
     return s;

@@ -38,6 +38,12 @@ struct SshHostSettings
     int serverAliveInterval = -1;
     int serverAliveCountMax = -1;
     int connectTimeout = -1;
+    // Host keys as OpenSSH reads them: the first UserKnownHostsFile (expanded), the
+    // StrictHostKeyChecking value in lower case ("yes", "accept-new", "no", "off", "ask"), and
+    // HashKnownHosts; empty / false when not given.
+    QString userKnownHostsFile;
+    QString strictHostKeyChecking;
+    bool hashKnownHosts = false;
     QStringList unsupportedKeywords; // as written in the file, e.g. "LocalForward"
 };
 

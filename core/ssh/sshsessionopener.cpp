@@ -8,8 +8,12 @@
 #include "core/util/logging.h"
 
 #include <QDeadlineTimer>
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QMessageAuthenticationCode>
 #include <QMutex>
+#include <QRandomGenerator>
 
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
@@ -108,6 +112,56 @@ std::optional<Error> revokedKey(ssh_session session, const QString &who, const Q
                      .arg(who, name, keyType.isEmpty() ? u"its"_s : keyType, fp, file)};
 }
 
+// Adds the session's server key to `file` as OpenSSH would: "NAME TYPE KEY", with NAME hashed
+// (|1|SALT|HMAC-SHA1) when HashKnownHosts is yes. libssh reads both forms.
+Status appendKnownHost(ssh_session session, const QString &name, const QString &file,
+                       bool hashed)
+{
+    char *entry = nullptr;
+    if (ssh_session_export_known_hosts_entry(session, &entry) != SSH_OK || !entry)
+        return Error{u"known-hosts-write"_s,
+                     u"Could not add the host key to %1: %2"_s.arg(
+                         file, QString::fromUtf8(ssh_get_error(session)))};
+    QByteArray line = QByteArray(entry).trimmed();
+    ssh_string_free_char(entry);
+    if (hashed) {
+        const qsizetype space = line.indexOf(' ');
+        QByteArray salt(20, Qt::Uninitialized); // 20 bytes, as OpenSSH's hashed names
+        for (char &c : salt)
+            c = char(QRandomGenerator::system()->bounded(256));
+        const QByteArray mac = QMessageAuthenticationCode::hash(name.toUtf8(), salt,
+                                                                QCryptographicHash::Sha1);
+        line = "|1|" + salt.toBase64() + '|' + mac.toBase64() + line.mid(space);
+    }
+    QDir().mkpath(QFileInfo(file).absolutePath());
+    QFile out(file);
+    if (!out.open(QIODevice::Append, QFileDevice::ReadOwner | QFileDevice::WriteOwner)
+        || out.write(line + '\n') != line.size() + 1 || !out.flush())
+        return Error{u"known-hosts-write"_s,
+                     u"Could not add the host key to %1: %2. Check that the file and its folder "
+                     "are writable."_s.arg(file, out.errorString())};
+    return {};
+}
+
+// What StrictHostKeyChecking says about a key that is not known: ask, take it, or refuse.
+enum class UnknownKey { Ask, Accept, Refuse };
+UnknownKey unknownKeyDecision(const QString &strict)
+{
+    if (strict == u"yes"_s)
+        return UnknownKey::Refuse;
+    if (strict == u"accept-new"_s || strict == u"no"_s || strict == u"off"_s)
+        return UnknownKey::Accept;
+    return UnknownKey::Ask;
+}
+
+QString strictRefusal(const QString &who, const QString &name, const QString &file)
+{
+    return u"The host key of %1 (%2) is not in %3, and ~/.ssh/config says StrictHostKeyChecking "
+           "yes, so it is not asked about: add the host's key to that file first (check its "
+           "fingerprint with the host's administrator), or change the setting."_s
+        .arg(who, name, file);
+}
+
 // A @cert-authority line vouches for the host, but host certificates are not checked here
 // (libssh 0.11 has no verification of them): the key is treated as unknown, and says so.
 QString certificateNote(const QString &name, const QString &knownHosts)
@@ -133,7 +187,9 @@ struct SshSessionOpener::JumpState
         SshJumpHop hop;
         ssh_jump_callbacks_struct callbacks{};
     };
-    SshPaths paths;
+    SshPaths paths; // knownHostsFile: the target's UserKnownHostsFile when it names one
+    QString strictChecking;
+    bool hashKnownHosts = false;
     int timeout = 10;
     std::shared_ptr<SshPrompter> prompter; // null: no questions
     std::list<Hop> hops;
@@ -213,10 +269,21 @@ int SshSessionOpener::JumpState::verifyKnownHost(ssh_session jump, void *userdat
                           changedKeyMessage(who, name, fp, keyType, state->paths.knownHostsFile)});
         return -1;
     case SSH_KNOWN_HOSTS_NOT_FOUND:
-    case SSH_KNOWN_HOSTS_UNKNOWN:
-        if (state->prompter && state->prompter->acceptHostKey({name, keyType, fp})) {
-            if (ssh_session_update_known_hosts(jump) == SSH_OK)
+    case SSH_KNOWN_HOSTS_UNKNOWN: {
+        const UnknownKey decision = unknownKeyDecision(state->strictChecking);
+        if (decision == UnknownKey::Refuse) {
+            state->fail(Error{u"host-key-unknown"_s,
+                              strictRefusal(who, name, state->paths.knownHostsFile)});
+            return -1;
+        }
+        if (decision == UnknownKey::Accept
+            || (state->prompter && state->prompter->acceptHostKey({name, keyType, fp}))) {
+            const Status added = appendKnownHost(jump, name, state->paths.knownHostsFile,
+                                                 state->hashKnownHosts);
+            if (added)
                 return 0;
+            state->fail(added.error());
+            return -1;
         }
         state->fail(Error{u"host-key-unknown"_s,
                           u"The host key of %1 (%2, %3 key %4) is not known and was not "
@@ -226,6 +293,7 @@ int SshSessionOpener::JumpState::verifyKnownHost(ssh_session jump, void *userdat
                                                 certificateNote(name,
                                                                 state->paths.knownHostsFile))});
         return -1;
+    }
     case SSH_KNOWN_HOSTS_ERROR:
         break;
     }
@@ -275,7 +343,11 @@ Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
     });
     const QByteArray alias = m_alias.toUtf8();
     const QByteArray dir = QFile::encodeName(paths.sshDir);
-    const QByteArray known = QFile::encodeName(paths.knownHostsFile);
+    m_knownHosts = settings.userKnownHostsFile.isEmpty() ? paths.knownHostsFile
+                                                         : settings.userKnownHostsFile;
+    m_strictChecking = settings.strictHostKeyChecking;
+    m_hashKnownHosts = settings.hashKnownHosts;
+    const QByteArray known = QFile::encodeName(m_knownHosts);
     long timeout = m_options.connectTimeoutSeconds;
     // libssh takes only host-name characters here (no '_', '$', spaces...), while OpenSSH
     // allows any alias: for the others our own reading of the config stands in below.
@@ -301,8 +373,8 @@ Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
     }
     bool processConfig = false; // never fall back to the real user's ~/.ssh/config
     ssh_options_set(session, SSH_OPTIONS_PROCESS_CONFIG, &processConfig);
-    // The config's UserKnownHostsFile may have replaced ours; ours is what tests and the
-    // prompter talk about, as OpenSSH would use the first one.
+    // The first UserKnownHostsFile (as OpenSSH writes to the first); libssh may have taken
+    // another one from the list.
     ssh_options_set(session, SSH_OPTIONS_KNOWNHOSTS, known.constData());
 
     // What libssh missed (relative Include paths it reads from the working directory).
@@ -390,6 +462,9 @@ Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
         static std::list<std::shared_ptr<JumpState>> keep;
         auto state = std::make_shared<JumpState>();
         state->paths = paths;
+        state->paths.knownHostsFile = m_knownHosts;
+        state->strictChecking = m_strictChecking;
+        state->hashKnownHosts = m_hashKnownHosts;
         state->timeout = m_connectTimeout;
         if (prompter && m_options.prompter.get() == prompter)
             state->prompter = m_options.prompter;
@@ -484,7 +559,7 @@ Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter
     const QString name = knownHostsName(m_hostName, m_port);
     QString keyType;
     const QString fp = serverKeyFingerprint(session, &keyType);
-    const QString knownHosts = m_options.paths.knownHostsFile;
+    const QString knownHosts = m_knownHosts;
     if (std::optional<Error> revoked = revokedKey(session, u"\"%1\""_s.arg(m_alias), name, fp,
                                                   keyType, knownHosts))
         return *revoked;
@@ -497,6 +572,12 @@ Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter
                      changedKeyMessage(u"\"%1\""_s.arg(m_alias), name, fp, keyType, knownHosts)};
     case SSH_KNOWN_HOSTS_NOT_FOUND:
     case SSH_KNOWN_HOSTS_UNKNOWN: {
+        const UnknownKey decision = unknownKeyDecision(m_strictChecking);
+        if (decision == UnknownKey::Refuse)
+            return Error{u"host-key-unknown"_s,
+                         strictRefusal(u"\"%1\""_s.arg(m_alias), name, knownHosts)};
+        if (decision == UnknownKey::Accept)
+            return appendKnownHost(session, name, knownHosts, m_hashKnownHosts);
         if (!prompter)
             return Error{u"host-key-unknown"_s,
                          u"The host key of \"%1\" (%2, %3 key %4) is not in %5, and there is "
@@ -512,12 +593,7 @@ Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter
                          u"The host key of \"%1\" (%2, %3 key %4) was not accepted, so the "
                          "connection was not made%5."_s.arg(m_alias, name, keyType, fp,
                                                            certificateNote(name, knownHosts))};
-        if (ssh_session_update_known_hosts(session) != SSH_OK)
-            return Error{u"known-hosts-write"_s,
-                         u"Could not add the host key to %1: %2. Check that the file and its "
-                         "folder are writable."_s.arg(knownHosts,
-                                                      QString::fromUtf8(ssh_get_error(session)))};
-        return {};
+        return appendKnownHost(session, name, knownHosts, m_hashKnownHosts);
     }
     case SSH_KNOWN_HOSTS_ERROR:
         break;

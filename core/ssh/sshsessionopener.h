@@ -11,8 +11,9 @@
 namespace gpuwb {
 
 // Opens one libssh session the way OpenSSH would: configuration, connect (interruptible,
-// within the connect timeout), host key check as StrictHostKeyChecking=ask, then
-// authentication. Used only on a connection's owner thread. `memory` holds the secrets that
+// within the connect timeout), host key check as the config's StrictHostKeyChecking says
+// (ask by default; yes, accept-new, no/off), in its UserKnownHostsFile, written hashed when
+// HashKnownHosts is yes, then authentication. Used only on a connection's owner thread. `memory` holds the secrets that
 // worked for this connection so that a reconnect asks nothing again.
 class SshSessionOpener
 {
@@ -47,6 +48,10 @@ private:
     int m_port = 22;
     QStringList m_identityFiles;
     int m_connectTimeout = 10;
+    // ~/.ssh/config's host-key settings for this alias (issue 10, item 12).
+    QString m_knownHosts;     // UserKnownHostsFile, else SshPaths' known_hosts
+    QString m_strictChecking; // StrictHostKeyChecking, lower case; empty means "ask"
+    bool m_hashKnownHosts = false;
     struct JumpState;
     std::shared_ptr<JumpState> m_jump;
 };

@@ -1,6 +1,8 @@
 #include "core/jobs/jobhistory.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QRegularExpression>
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -137,6 +139,31 @@ private slots:
         QCOMPARE(unfinished.size(), 2);
         QCOMPARE(unfinished.at(0).id, u"remote"_s);
         QCOMPARE(unfinished.at(1).id, u"remote-stopping"_s);
+    }
+
+    // Issue 10, item 5: a second instance (even `gpuwb jobs`) opening the history leaves the
+    // first one's running jobs alone; once the first is gone, they are Lost.
+    void anotherInstancesJobsStayRunning()
+    {
+        const QString path = dbPath() + u"-lease"_s;
+        JobRecord job = hostileRecord(u"leased"_s, JobState::Running, 1);
+        job.spec.targetId = u"local"_s;
+        auto first = JobHistory::open(path);
+        QVERIFY(first.ok());
+        QVERIFY(first.value()->add(job).ok());
+        {
+            auto second = JobHistory::open(path);
+            QVERIFY2(second.ok(), qPrintable(second.errorMessage()));
+            QCOMPARE_STATE(second.value()->find(u"leased"_s)->state, JobState::Running);
+        }
+        QCOMPARE_STATE(first.value()->find(u"leased"_s)->state, JobState::Running);
+        first = Error{u"closed"_s, QString()}; // the first instance ends
+        auto third = JobHistory::open(path);
+        QVERIFY(third.ok());
+        QCOMPARE_STATE(third.value()->find(u"leased"_s)->state, JobState::Lost);
+        // Its lease file went with it; only the living instance's remains.
+        QCOMPARE(QDir(path + u".owners"_s).entryList(QDir::Files).size(), 1);
+        QCOMPARE(int(QFileInfo(path + u".owners"_s).permissions() & 0x0077), 0);
     }
 
     void twoHistoriesAtOnce()

@@ -622,6 +622,34 @@ private slots:
         QVERIFY(w.lines.contains(u"half a start"_s));
         QDir(folder).removeRecursively();
     }
+
+    // Issue 10, item 5: two followers of one job (two windows, or a window and `gpuwb
+    // attach`) never append the same bytes to one local log.
+    void secondFollowerDoesNotWriteTheLog()
+    {
+        QString id;
+        const JobSpec s = spec(u"i=1; while [ $i -le 30 ]; do echo \"line $i\"; i=$((i+1)); "
+                               "sleep 0.1; done"_s);
+        RemoteJob *first = makeJob(s, &id);
+        Watch w1;
+        w1.follow(first, this);
+        first->start();
+        QTRY_VERIFY_WITH_TIMEOUT(w1.lines.contains(u"line 3"_s), 60'000);
+        JobRecord record;
+        record.id = id;
+        record.spec = s;
+        record.state = JobState::Running;
+        record.logPath = first->logPath();
+        RemoteJob *second = RemoteJob::attach(m_connection.get(), record, this);
+        Watch w2;
+        w2.follow(second, this);
+        QTRY_VERIFY_WITH_TIMEOUT(w1.result.has_value() && w2.result.has_value(), 60'000);
+        QVERIFY2(w2.system.filter(u"without writing it"_s).size() == 1,
+                 qPrintable(w2.system.join(u'\n')));
+        QVERIFY(w2.lines.contains(u"line 30"_s));
+        QCOMPARE(test::readOnDisk(QFile::encodeName(first->logPath())),
+                 test::readOnDisk(QFile::encodeName(remoteJobFolder(id) + u"/log"_s)));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestRemoteJob)

@@ -520,6 +520,63 @@ private slots:
         QVERIFY2(who.errorMessage().contains(u"cannot check host certificates"_s),
                  qPrintable(who.errorMessage()));
     }
+
+    // Issue 10, item 12: ~/.ssh/config's StrictHostKeyChecking, UserKnownHostsFile and
+    // HashKnownHosts are followed as OpenSSH follows them.
+    void configHostKeySettingsAreFollowed()
+    {
+        const QString block = u"Host %1\n  HostName 127.0.0.1\n  Port %2\n  User %3\n"
+                              "  IdentityFile %4\n"_s;
+        auto host = [&](const QString &alias, const QString &extra) {
+            return block.arg(alias).arg(m_server->port())
+                       .arg(test::SshdServer::userName(), m_server->plainKeyPath())
+                   + extra;
+        };
+        const QString sshDir = m_server->clientSshDir();
+        QFile custom(sshDir + u"/custom_known"_s);
+        QVERIFY(custom.open(QIODevice::WriteOnly));
+        custom.write(m_server->knownHostsLine() + '\n');
+        custom.close();
+        m_server->appendClientConfig(
+            host(u"strict"_s, u"  StrictHostKeyChecking yes\n"_s)
+            + host(u"acceptnew"_s, u"  StrictHostKeyChecking accept-new\n  UserKnownHostsFile "
+                                   "~/.ssh/hashed_known ~/.ssh/unused\n  HashKnownHosts yes\n"_s)
+            + host(u"custom"_s, u"  UserKnownHostsFile %1/custom_known\n"_s.arg(sshDir)));
+        const QString defaultFile = SshPaths::defaults().knownHostsFile;
+        QFile::remove(defaultFile);
+
+        // yes: an unknown key is refused without a question.
+        {
+            SshConnection c(u"strict"_s, options());
+            Result<QString> who = whoami(c);
+            QVERIFY(!who.ok());
+            QCOMPARE(who.error().code, u"host-key-unknown"_s);
+            QVERIFY2(who.errorMessage().contains(u"StrictHostKeyChecking yes"_s),
+                     qPrintable(who.errorMessage()));
+            QVERIFY(m_prompter->hostKeys.isEmpty());
+        }
+        // accept-new into the first UserKnownHostsFile, hashed; read back on the next login.
+        for (int round = 0; round < 2; ++round) {
+            SshConnection c(u"acceptnew"_s, options());
+            Result<QString> who = whoami(c);
+            QVERIFY2(who.ok(), qPrintable(who.errorMessage()));
+        }
+        QVERIFY(m_prompter->hostKeys.isEmpty());
+        QFile hashed(sshDir + u"/hashed_known"_s);
+        QVERIFY(hashed.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = hashed.readAll().trimmed().split('\n');
+        QCOMPARE(lines.size(), 1);
+        QVERIFY2(lines.first().startsWith("|1|"), lines.first().constData());
+        QVERIFY(!lines.first().contains("127.0.0.1"));
+        QVERIFY(!QFile::exists(sshDir + u"/unused"_s));
+        QVERIFY(!QFile::exists(defaultFile));
+        // A key known only in the configured file connects without a question.
+        SshConnection c(u"custom"_s, options());
+        Result<QString> who = whoami(c);
+        QVERIFY2(who.ok(), qPrintable(who.errorMessage()));
+        QVERIFY(m_prompter->hostKeys.isEmpty());
+        QVERIFY(!QFile::exists(defaultFile));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestSshConnection)
