@@ -25,21 +25,23 @@ QString seconds(int ms)
     return QString::number(double(ms) / 1000.0, 'f', 3);
 }
 
+// The rows come from a query without free text, so nothing a co-tenant names its process can
+// add or change a row (issue 10, item 13); names come from a second query, by pid.
 QStringList appsFields()
 {
-    // The name last: it is the one free-text field (a co-tenant chooses it), so commas and
-    // line breaks in it can only extend its own row.
-    return {u"gpu_uuid"_s, u"pid"_s, u"used_gpu_memory"_s, u"process_name"_s};
+    return {u"gpu_uuid"_s, u"pid"_s, u"used_gpu_memory"_s};
 }
 
 // Reads its nonce from the first input line, then prints each interval "@@apps NONCE", the
-// compute-apps rows, per process "@@stat NONCE PID" and its /proc/PID/stat, then "@@end NONCE":
-// the nonce (random per channel, never on a command line) keeps a process name or comm from
-// ending a block. Only POSIX sh, tr, head and sleep; a write to the closed channel ends it
-// (SIGPIPE, or the `|| exit` where SIGPIPE is ignored).
+// compute-apps rows, per process "@@stat NONCE PID" and its /proc/PID/stat, "@@names NONCE"
+// and the "pid, process_name" lines, then "@@end NONCE": the nonce (random per channel, never
+// on a command line) keeps a process name or comm from ending a block. Only POSIX sh, tr,
+// head and sleep; a write to the closed channel ends it (SIGPIPE, or the `|| exit` where
+// SIGPIPE is ignored).
 const char *const kAppsScript = R"sh(fields=$1; pause=$2; IFS= read -r tag || exit 0
 while :; do
   out=$(nvidia-smi --query-compute-apps="$fields" --format=csv,noheader,nounits 2>&1)
+  names=$(nvidia-smi --query-compute-apps=pid,process_name --format=csv,noheader,nounits 2>/dev/null)
   printf '@@apps %s\n%s\n' "$tag" "$out" || exit 0
   printf '%s\n' "$out" | while IFS=, read -r uuid pid rest; do
     pid=$(printf '%s' "$pid" | tr -d ' ')
@@ -48,6 +50,7 @@ while :; do
     head -c 4096 "/proc/$pid/stat" 2>/dev/null
     printf '\n' || exit 0
   done
+  printf '@@names %s\n%s\n' "$tag" "$names" || exit 0
   printf '@@end %s\n' "$tag" || exit 0
   sleep "$pause" || exit 0
 done)sh";
@@ -309,10 +312,41 @@ void RemoteGpuChannel::endStat()
     m_statText.clear();
 }
 
+// "PID, NAME" from the name query. A name may hold a line break (nvidia-smi prints it as it
+// is): a line that does not start with a pid continues the last name. A pid named twice
+// (a name that forged a second line) gets no name at all.
+void RemoteGpuChannel::takeNameLine(const QByteArray &line)
+{
+    const qsizetype comma = line.indexOf(", ");
+    bool isPid = comma > 0;
+    for (qsizetype i = 0; isPid && i < comma; ++i)
+        isPid = line.at(i) >= '0' && line.at(i) <= '9';
+    if (!isPid) {
+        if (m_lastNamePid > 0 && m_names.contains(m_lastNamePid)
+            && m_names[m_lastNamePid].size() < 1024)
+            m_names[m_lastNamePid] += u' ' + QString::fromUtf8(line);
+        return;
+    }
+    const qint64 pid = line.left(comma).toLongLong();
+    m_lastNamePid = pid;
+    if (m_names.contains(pid) || m_ambiguousNames.contains(pid)) {
+        m_ambiguousNames.insert(pid);
+        m_names.remove(pid);
+        m_lastNamePid = 0;
+        return;
+    }
+    if (m_names.size() < kMaxAppRows)
+        m_names.insert(pid, QString::fromUtf8(line.mid(comma + 2)));
+}
+
 void RemoteGpuChannel::onAppsLine(const QByteArray &line)
 {
     if (line == "@@apps " + m_appsTag) {
         m_inBlock = true;
+        m_inNames = false;
+        m_names.clear();
+        m_ambiguousNames.clear();
+        m_lastNamePid = 0;
         m_appRows.clear();
         m_appRowCount = 0;
         m_stats.clear();
@@ -322,6 +356,15 @@ void RemoteGpuChannel::onAppsLine(const QByteArray &line)
     }
     if (!m_inBlock)
         return;
+    if (line == "@@names " + m_appsTag) {
+        endStat();
+        m_inNames = true;
+        return;
+    }
+    if (m_inNames && line != "@@end " + m_appsTag) {
+        takeNameLine(line);
+        return;
+    }
     const QByteArray statMarker = "@@stat " + m_appsTag + ' ';
     if (line.startsWith(statMarker)) {
         endStat();
@@ -334,6 +377,7 @@ void RemoteGpuChannel::onAppsLine(const QByteArray &line)
     if (line == "@@end " + m_appsTag) {
         endStat();
         m_inBlock = false;
+        m_inNames = false;
         Result<QList<P::ComputeApp>> apps = P::parseComputeApps(m_appRows, appsFields());
         if (!apps) {
             // No processes prints nothing, which the parser calls empty output.
@@ -347,6 +391,8 @@ void RemoteGpuChannel::onAppsLine(const QByteArray &line)
                 app.process.processGroup = it->processGroup;
                 app.process.session = it->session;
             }
+            if (!m_ambiguousNames.contains(app.process.pid))
+                app.process.name = m_names.value(app.process.pid);
         }
         m_latestApps = std::move(list);
         return;

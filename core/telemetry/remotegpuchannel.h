@@ -4,6 +4,7 @@
 #include "core/ssh/sshconnection.h"
 
 #include <QHash>
+#include <QSet>
 #include <QStringList>
 
 #include <functional>
@@ -61,6 +62,7 @@ private:
     void onGpuBytes(QByteArrayView bytes);
     void onAppsBytes(QByteArrayView bytes);
     void onAppsLine(const QByteArray &line);
+    void takeNameLine(const QByteArray &line);
     void endStat();
 
     // libssh tells (on the owner thread, while it reads packets for any request) that data,
@@ -89,6 +91,10 @@ private:
     qint64 m_statPid = 0;
     QByteArray m_statText;
     QHash<qint64, NvidiaSmiParser::ProcStat> m_stats;
+    bool m_inNames = false;
+    QHash<qint64, QString> m_names; // pid -> process name, from the name query
+    QSet<qint64> m_ambiguousNames;
+    qint64 m_lastNamePid = 0;
     QList<NvidiaSmiParser::ComputeApp> m_latestApps;
 };
 

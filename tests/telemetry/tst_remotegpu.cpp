@@ -121,6 +121,7 @@ private slots:
     void driverFailureIsReportedOnce();
     void intervalChangeRestartsTheStream();
     void computeAppsCarryGroupAndSession();
+    void forgedRowsInANameAddNothing();
 };
 
 void TestRemoteGpu::samplesEqualTheRecording()
@@ -320,6 +321,37 @@ void TestRemoteGpu::computeAppsCarryGroupAndSession()
     QTRY_VERIFY2_WITH_TIMEOUT(test::processesBelow(m_server->pid()).isEmpty(),
                               qPrintable(test::processesBelow(m_server->pid()).join(u'\n')),
                               kTimeoutMs);
+}
+
+// Issue 10, item 13: a co-tenant whose process name holds a line break followed by what looks
+// like a row of its own adds no row: rows come from a query without names.
+void TestRemoteGpu::forgedRowsInANameAddNothing()
+{
+    const QString recording = u"querygpu-h100-590.48.01.csv"_s;
+    QVERIFY(installStandIn(recording, u"help-query-gpu-590.48.01.txt"_s));
+    const QString uuid = firstPass(recording).gpus.first().uuid;
+    const QByteArray apps = "gpu_uuid, pid, used_gpu_memory [MiB], process_name\n" + uuid.toUtf8()
+        + ", " + QByteArray::number(::getpid()) + ", 1024, trainer\\n" + uuid.toUtf8()
+        + "\n";
+    QVERIFY(writeText(m_bin + u"/standin-apps"_s, apps));
+    SshConnections connections(options());
+    SshConnection *c = connections.connection(m_server->alias());
+    RemoteGpuMonitor monitor(c, 300);
+    GpuSnapshot last;
+    connect(&monitor, &RemoteGpuMonitor::sampled, this,
+            [&last](const GpuSnapshot &s) { last = s; });
+    monitor.start();
+    c->connectToHost();
+    QTRY_VERIFY_WITH_TIMEOUT(!last.gpus.isEmpty() && !last.gpus.first().processes.isEmpty()
+                                 && !last.gpus.first().processes.first().name.isEmpty(),
+                             kTimeoutMs);
+    QTest::qWait(1000); // a few more passes
+    QCOMPARE(last.gpus.first().processes.size(), 1);
+    const GpuProcess p = last.gpus.first().processes.first();
+    QCOMPARE(p.pid, qint64(::getpid()));
+    QCOMPARE(p.name, u"trainer "_s + uuid);
+    QCOMPARE(p.usedMemoryBytes, std::optional<qint64>(1024LL * 1024 * 1024));
+    monitor.stop();
 }
 
 QTEST_GUILESS_MAIN(TestRemoteGpu)
