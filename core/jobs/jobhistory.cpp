@@ -244,8 +244,13 @@ Status JobHistory::write(const JobRecord &record, bool insert)
                      : u"UPDATE jobs SET spec = :spec, state = :state, started = :started, "
                        "finished = :finished, exit_code = :exit_code, log_path = :log_path, "
                        "message = :message WHERE id = :id"_s);
+    // [env] values may be tokens: they stay where the user put them (gpuwb.toml) and in the
+    // running job, never in the history, which keeps their names only.
+    JobSpec kept = record.spec;
+    for (auto it = kept.environment.begin(); it != kept.environment.end(); ++it)
+        it.value().clear();
     q.bindValue(u":id"_s, record.id);
-    q.bindValue(u":spec"_s, QString::fromUtf8(record.spec.toJson()));
+    q.bindValue(u":spec"_s, QString::fromUtf8(kept.toJson()));
     q.bindValue(u":state"_s, toString(record.state));
     q.bindValue(u":started"_s, timeValue(record.started));
     q.bindValue(u":finished"_s, timeValue(record.finished));

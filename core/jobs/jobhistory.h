@@ -47,6 +47,7 @@ public:
     JobHistory(const JobHistory &) = delete;
     JobHistory &operator=(const JobHistory &) = delete;
 
+    // The spec is kept without its environment values (names only): [env] may hold tokens.
     Status add(const JobRecord &record);
     // Replaces the stored record with the same id.
     Status update(const JobRecord &record);
