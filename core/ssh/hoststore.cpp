@@ -132,6 +132,7 @@ void HostStore::reload()
 {
     m_configHosts.clear();
     m_appHosts.clear();
+    m_shadowed.clear();
     m_configError.clear();
     Result<QList<SshHost>> config = SshConfigReader::readHosts(m_paths);
     if (config)
@@ -149,8 +150,11 @@ void HostStore::reload()
         // The config entry wins over an app host of the same name.
         const bool shadowed = std::any_of(m_configHosts.cbegin(), m_configHosts.cend(),
                                           [&](const SshHost &h) { return h.alias == alias; });
-        if (shadowed)
+        if (shadowed) {
+            if (readAppHost(settings, alias))
+                m_shadowed << alias;
             continue;
+        }
         if (std::optional<SshHost> h = readAppHost(settings, alias))
             m_appHosts << *h;
     }

@@ -10,8 +10,8 @@ namespace gpuwb {
 
 // The hosts the user can pick: those of ~/.ssh/config (read-only here, re-read on reload())
 // and those added in the app, kept in QSettings under "hosts/" (never a password). An app
-// host whose alias is also in the config file shadows nothing: the config entry wins and the
-// app entry is reported by conflicts(). UI thread.
+// host whose alias is also in the config file shadows nothing: the config entry wins (also
+// when connecting) and the app entry is reported by shadowedAppHosts(). UI thread.
 class HostStore : public QObject
 {
     Q_OBJECT
@@ -22,6 +22,8 @@ public:
     std::optional<SshHost> host(const QString &alias) const;
     // The last error reading the config file (empty when fine), e.g. "~/.ssh/config line 12: ...".
     QString configError() const { return m_configError; }
+    // App-added hosts hidden because ~/.ssh/config has a Host of the same name, which wins.
+    QStringList shadowedAppHosts() const { return m_shadowed; }
 
     // Adds or replaces an app host. Fails when the alias is empty, has whitespace or '/',
     // or names a config host.
@@ -37,6 +39,7 @@ private:
     QList<SshHost> m_configHosts;
     QList<SshHost> m_appHosts;
     QString m_configError;
+    QStringList m_shadowed;
 };
 
 // An app host must reach libssh too: the connection applies these fields as options after

@@ -25,8 +25,16 @@ struct SshSecretRequest
     QString prompt;       // the server's prompt, or ours ("Password:")
     bool echo = false;    // keyboard-interactive prompts that may be shown
     int attempt = 1;      // 1..3
+    // Whether the answer may be kept (for reconnects, and in the keychain when asked): false
+    // for keyboard-interactive prompts that are not passwords (one-time codes, tokens), which
+    // are asked every time and never offered "Remember".
+    bool rememberable = true;
     QString previousError; // why the last try failed, empty on the first
 };
+
+// Whether a keyboard-interactive prompt asks for a password (an answer that may be given again
+// on a reconnect, or kept in the keychain), not a one-time code or a second factor.
+bool isPasswordPrompt(const QString &prompt);
 
 struct SshSecret
 {

@@ -175,14 +175,35 @@ Outcome tryKey(AuthRun &run, const QString &path)
     return Outcome::Failed;
 }
 
+} // namespace
+
+// One-time codes, tokens and second factors (Duo, "Verification code") are asked every time
+// (issue 10, item 16).
+bool isPasswordPrompt(const QString &prompt)
+{
+    const QString p = prompt.toLower();
+    if (!p.contains(u"password"_s))
+        return false;
+    for (const char16_t *word : {u"code", u"token", u"otp", u"one-time", u"one time",
+                                 u"verification", u"2fa", u"duo", u"passcode", u"pin"}) {
+        if (p.contains(QStringView(word)))
+            return false;
+    }
+    return true;
+}
+
+namespace {
+
 Outcome tryKeyboardInteractive(AuthRun &run)
 {
-    // Answers that worked are held for reconnects, by prompt; never in the keychain.
+    // Password answers that worked are held for reconnects by prompt (and in the keychain when
+    // the user asked); any other answer is asked for again.
     const QString memPrefix = u"kbd/%1/"_s.arg(run.target);
     int denied = 0;
     for (int attempt = 1; attempt <= kMaxTries; ++attempt) {
         int rc = ssh_userauth_kbdint(run.session, nullptr, nullptr);
         QStringList used; // the memory keys answered in this round
+        QList<std::pair<QString, SshSecret>> typedPasswords; // kept once they worked
         while (rc == SSH_AUTH_INFO) {
             const QString name = QString::fromUtf8(ssh_userauth_kbdint_getname(run.session));
             const QString instruction =
@@ -193,7 +214,9 @@ Outcome tryKeyboardInteractive(AuthRun &run)
                 const QString prompt = QString::fromUtf8(
                     ssh_userauth_kbdint_getprompt(run.session, unsigned(i), &echo));
                 const QString memKey = memPrefix + prompt;
-                QString answer = denied == 0 ? run.memory.value(memKey) : QString();
+                const bool reusable = isPasswordPrompt(prompt);
+                QString answer = denied == 0 && reusable ? run.known(memKey) : QString();
+                std::optional<SshSecret> typed;
                 if (answer.isEmpty()) {
                     SshSecretRequest request;
                     request.kind = SshSecretRequest::Kind::KeyboardInteractive;
@@ -202,6 +225,7 @@ Outcome tryKeyboardInteractive(AuthRun &run)
                     request.prompt = prompt;
                     request.echo = echo != 0;
                     request.attempt = attempt;
+                    request.rememberable = reusable;
                     if (denied > 0)
                         request.previousError = u"Permission denied, please try again."_s;
                     std::optional<SshSecret> secret = run.ask(request);
@@ -212,9 +236,13 @@ Outcome tryKeyboardInteractive(AuthRun &run)
                         return Outcome::Failed;
                     }
                     answer = secret->text;
+                    typed = secret;
                 }
-                run.memory.insert(memKey, answer);
-                used << memKey;
+                if (reusable) {
+                    if (typed)
+                        typedPasswords.append({memKey, *typed});
+                    used << memKey;
+                }
                 const QByteArray a = answer.toUtf8();
                 ssh_userauth_kbdint_setanswer(run.session, unsigned(i), a.constData());
             }
@@ -222,15 +250,16 @@ Outcome tryKeyboardInteractive(AuthRun &run)
         }
         if (run.stuck(rc))
             return Outcome::TimedOut;
-        if (rc == SSH_AUTH_SUCCESS)
-            return Outcome::Success;
-        if (rc == SSH_AUTH_PARTIAL)
-            return Outcome::Partial;
+        if (rc == SSH_AUTH_SUCCESS || rc == SSH_AUTH_PARTIAL) {
+            for (const auto &[key, secret] : std::as_const(typedPasswords))
+                run.remember(key, secret);
+            return rc == SSH_AUTH_SUCCESS ? Outcome::Success : Outcome::Partial;
+        }
         if (rc == SSH_AUTH_ERROR)
             break;
-        // Denied: what memory held (or what was typed) was wrong.
+        // Denied: what memory or the keychain held (or what was typed) was wrong.
         for (const QString &key : std::as_const(used))
-            run.memory.remove(key);
+            run.forget(key);
         ++denied;
         if (!run.prompter)
             break;

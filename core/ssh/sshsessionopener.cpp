@@ -332,7 +332,19 @@ Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
     if (!config)
         return config.error();
     const SshHostSettings settings = config->settingsFor(m_alias, paths);
-    const std::optional<SshHost> appHost = appHostFromSettings(m_alias);
+    // A Host of ~/.ssh/config wins over an app-added host of the same name, here as in the
+    // hosts list (HostStore), which says so (issue 10, item 16).
+    std::optional<SshHost> appHost = appHostFromSettings(m_alias);
+    if (appHost) {
+        for (const auto &[configAlias, file] : config->aliases()) {
+            if (configAlias == m_alias) {
+                qCInfo(lcSsh) << "the host" << m_alias << "of" << file
+                              << "wins over the app-added host of the same name";
+                appHost.reset();
+                break;
+            }
+        }
+    }
 
     ssh_session session = ssh_new();
     if (!session)

@@ -72,6 +72,23 @@ private slots:
         QVERIFY(!store.removeAppHost(u"lab"_s).ok());
     }
 
+    // Issue 10, item 16: an app host that a config Host of the same name shadows is not in
+    // the list and is reported, so nobody wonders which one a connection used.
+    void configHostShadowsAppHost()
+    {
+        {
+            QSettings settings;
+            settings.setValue(u"hosts/cfg/hostName"_s, u"10.0.0.9"_s);
+        }
+        HostStore store(m_paths);
+        QCOMPARE(store.hosts().size(), 1);
+        QCOMPARE(store.host(u"cfg"_s)->origin, SshHost::Origin::SshConfig);
+        QCOMPARE(store.shadowedAppHosts(), QStringList{u"cfg"_s});
+        QSettings().remove(u"hosts/cfg"_s);
+        store.reload();
+        QVERIFY(store.shadowedAppHosts().isEmpty());
+    }
+
     void rejectsBadAliases_data()
     {
         QTest::addColumn<QString>("alias");

@@ -257,6 +257,7 @@ private slots:
             QCOMPARE(request.kind, SshSecretRequest::Kind::KeyboardInteractive);
             QCOMPARE(request.prompt, u"Password: "_s);
             QCOMPARE(request.echo, false);
+            QVERIFY(request.rememberable); // a password: "Remember" is offered
             QCOMPARE(request.attempt, i + 1);
             QCOMPARE(request.host, alias);
             QCOMPARE(request.user, test::SshdServer::userName());
@@ -276,6 +277,27 @@ private slots:
                  qPrintable(r.errorMessage()));
         QCOMPARE(m_prompter->requests.size(), 3);
         QTRY_COMPARE_WITH_TIMEOUT(int(c.state()), int(SshState::Failed), 20'000);
+    }
+
+    // Issue 10, item 16: only password prompts are kept for reconnects or offered "Remember";
+    // one-time codes and second factors are asked every time.
+    void passwordPromptsOnly_data()
+    {
+        QTest::addColumn<QString>("prompt");
+        QTest::addColumn<bool>("password");
+        QTest::newRow("password") << u"Password: "_s << true;
+        QTest::newRow("user's password") << u"gpuwbtest@gpu1's password:"_s << true;
+        QTest::newRow("otp") << u"Verification code: "_s << false;
+        QTest::newRow("duo") << u"Duo two-factor login (passcode): "_s << false;
+        QTest::newRow("token") << u"Enter your one-time password (token): "_s << false;
+        QTest::newRow("pin") << u"Password + PIN: "_s << false;
+        QTest::newRow("plain question") << u"Continue? "_s << false;
+    }
+    void passwordPromptsOnly()
+    {
+        QFETCH(QString, prompt);
+        QFETCH(bool, password);
+        QCOMPARE(isPasswordPrompt(prompt), password);
     }
 
     // ssh-agent holds the key (added with its passphrase): no question, no key file needed.

@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QFile>
 #include <QMutex>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -576,6 +577,27 @@ private slots:
         QVERIFY2(who.ok(), qPrintable(who.errorMessage()));
         QVERIFY(m_prompter->hostKeys.isEmpty());
         QVERIFY(!QFile::exists(defaultFile));
+    }
+
+    // Issue 10, item 16: an app-added host of the same name as a ~/.ssh/config host does not
+    // silently override it: the config's wins, as the hosts list shows.
+    void configHostWinsOverAppHost()
+    {
+        QFile known(SshPaths::defaults().knownHostsFile);
+        QVERIFY(known.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        known.write(m_server->knownHostsLine() + '\n');
+        known.close();
+        QSettings settings;
+        settings.beginGroup(u"hosts/"_s + m_server->alias());
+        settings.setValue(u"hostName"_s, u"127.0.0.1"_s);
+        settings.setValue(u"port"_s, 9); // nothing listens there
+        settings.endGroup();
+        settings.sync();
+        SshConnection c(m_server->alias(), options());
+        Result<QString> who = whoami(c);
+        settings.remove(u"hosts/"_s + m_server->alias());
+        QVERIFY2(who.ok(), qPrintable(who.errorMessage()));
+        QCOMPARE(who.value(), test::SshdServer::userName());
     }
 };
 

@@ -249,7 +249,7 @@ std::optional<SshSecret> DialogPrompter::askSecret(const SshSecretRequest &reque
         auto *remember = new QCheckBox(tr("Remember in the system keychain"), dialog);
         remember->setObjectName(u"remember"_s);
         // A visible answer (often a one-time code) is not a secret worth keeping.
-        remember->setVisible(!request.echo);
+        remember->setVisible(!request.echo && request.rememberable);
         layout->addWidget(remember);
         auto *buttons =
             new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, dialog);

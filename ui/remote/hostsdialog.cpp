@@ -159,6 +159,10 @@ void HostsDialog::reloadList()
     }
     if (!m_store->configError().isEmpty())
         setMessage(m_store->configError());
+    else if (!m_store->shadowedAppHosts().isEmpty())
+        setMessage(tr("Hosts added here with the same name as a Host in ~/.ssh/config are not "
+                      "used; the config file's wins: %1. Remove them here or rename them.")
+                       .arg(m_store->shadowedAppHosts().join(u", "_s)));
 }
 
 bool HostsDialog::selectHost(const QString &alias)
