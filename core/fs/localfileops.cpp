@@ -343,25 +343,4 @@ Status remove(const Location &location)
     return {};
 }
 
-quint32 modeFromElsewhere(quint32 foreignMode)
-{
-    // The umask read from /proc, not with umask(), which would change it for other threads
-    // for a moment.
-    static const quint32 mask = [] {
-        QFile status(QStringLiteral("/proc/self/status"));
-        if (status.open(QIODevice::ReadOnly)) {
-            for (const QByteArray &line : status.readAll().split('\n')) {
-                bool ok = false;
-                const uint value = line.startsWith("Umask:")
-                    ? line.mid(6).trimmed().toUInt(&ok, 8)
-                    : 0;
-                if (ok)
-                    return quint32(value & 0777);
-            }
-        }
-        return quint32(022);
-    }();
-    return foreignMode & 0777 & ~mask;
-}
-
 } // namespace gpuwb::LocalFileOps

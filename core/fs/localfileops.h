@@ -23,10 +23,6 @@ Status rename(const Location &from, const Location &to);
 // A file, a symlink (not what it points to), or a directory with everything in it.
 Status remove(const Location &location);
 
-// The mode for a file or folder made here from one that came from elsewhere (a server): its
-// permission bits as this process's umask allows, never set-id or sticky bits.
-quint32 modeFromElsewhere(quint32 foreignMode);
-
 // The error for a failed system call: code from errno ("permission-denied", "not-found", ...)
 // and a message such as "Permission denied writing /x: check the file's permissions".
 Error errnoError(int error, const QString &doing, const Location &location);

@@ -61,6 +61,33 @@ bool lost(sftp_session sftp)
            || ssh_channel_is_eof(sftp->channel);
 }
 
+// The process's umask, read without changing it (umask() would race with other threads).
+mode_t currentUmask()
+{
+    static const mode_t mask = [] {
+        QFile status(QStringLiteral("/proc/self/status"));
+        if (status.open(QIODevice::ReadOnly)) {
+            for (const QByteArray &line : status.readAll().split('\n')) {
+                if (line.startsWith("Umask:")) {
+                    bool ok = false;
+                    const uint value = line.mid(6).trimmed().toUInt(&ok, 8);
+                    if (ok)
+                        return mode_t(value & 0777);
+                }
+            }
+        }
+        return mode_t(022);
+    }();
+    return mask;
+}
+
+// A downloaded file or folder gets the server's permission bits as the local umask allows,
+// never set-id or sticky bits (a server may send 0777 or setgid; issue 10, item 9).
+quint32 localModeFor(quint32 serverMode)
+{
+    return serverMode & 0777 & ~quint32(currentUmask());
+}
+
 } // namespace
 
 int SftpTransferJob::requestsInFlight()
@@ -191,7 +218,7 @@ SshStep SftpTransferJob::step(SshSessionContext &session)
             if (m_upload)
                 sftp_chmod(sftp, path.constData(), item.mode);
             else
-                ::chmod(path.constData(), LocalFileOps::modeFromElsewhere(item.mode));
+                ::chmod(path.constData(), localModeFor(item.mode));
         }
         if (m_filesCopied == 0 && m_filesFailed > 0 && m_firstError)
             finish(*m_firstError);
@@ -732,7 +759,7 @@ bool SftpTransferJob::commitFile(sftp_session sftp, const Item &item)
         // No fsync either, like OpenSSH's sftp and scp: the rename below keeps the old file
         // whole if the copy is cut short; durability across a power cut is the kernel's
         // (ext4 flushes a file renamed over another). Editor saves do sync.
-        if (::fchmod(m_localFd, LocalFileOps::modeFromElsewhere(item.mode)) != 0)
+        if (::fchmod(m_localFd, localModeFor(item.mode)) != 0)
             return failWith(LocalFileOps::errnoError(errno, u"writing"_s, shown));
         const int closed = ::close(m_localFd);
         m_localFd = -1;

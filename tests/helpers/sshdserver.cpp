@@ -1,7 +1,5 @@
 #include "helpers/sshdserver.h"
 
-#include "helpers/sshdaccounts.h"
-
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
@@ -230,6 +228,50 @@ bool hasPerSourcePenalties()
     return has;
 }
 
+// The rc files that make an account's login shell print on every command, replaced whole
+// (through a rename, so a concurrent test never reads half of one).
+bool writeRcFiles(SshdServer::Account account, const QString &home, const passwd *pw,
+                  QString *error)
+{
+    QList<std::pair<QString, QByteArray>> files;
+    switch (account) {
+    case SshdServer::Account::Plain: return true;
+    case SshdServer::Account::BashBanner:
+        files.append({u".bashrc"_s,
+                      "# gpuwb test host: chatty on non-interactive commands, private umask\n"
+                      "printf 'Welcome!\\nQuota:93%%used'\n"
+                      "echo 'banner on stderr' >&2\numask 077\n"});
+        break;
+    case SshdServer::Account::Tcsh:
+        files.append({u".tcshrc"_s, "echo 'tcsh banner: module load cuda/12'\n"});
+        break;
+    case SshdServer::Account::Fish:
+        files.append({u".config/fish/config.fish"_s, "echo 'fish banner: welcome'\n"});
+        break;
+    }
+    for (const auto &[name, text] : files) {
+        const QString path = home + u'/' + name;
+        const QString dir = QFileInfo(path).absolutePath();
+        QDir().mkpath(dir);
+        for (QString d = dir; d.startsWith(home) && d != home; d = QFileInfo(d).absolutePath())
+            (void)::chown(QFile::encodeName(d).constData(), pw->pw_uid, pw->pw_gid);
+        const QString temporary = path + u".tmp"_s + QString::number(::getpid());
+        QFile f(temporary);
+        if (!f.open(QIODevice::WriteOnly) || f.write(text) != text.size()) {
+            setError(error, u"cannot write "_s + temporary);
+            return false;
+        }
+        f.close();
+        if (::chown(QFile::encodeName(temporary).constData(), pw->pw_uid, pw->pw_gid) != 0
+            || ::rename(QFile::encodeName(temporary).constData(),
+                        QFile::encodeName(path).constData()) != 0) {
+            setError(error, u"cannot place "_s + path);
+            return false;
+        }
+    }
+    return true;
+}
+
 bool ensureUser(SshdServer::Account account, QString *error)
 {
     const QString user = SshdServer::userFor(account);
@@ -288,12 +330,7 @@ bool ensureUser(SshdServer::Account account, QString *error)
         setError(error, u"cannot chown %1"_s.arg(home));
         return false;
     }
-    QString rcError;
-    if (!writeAccountRcFiles(account, home, pw->pw_uid, pw->pw_gid, &rcError)) {
-        setError(error, rcError);
-        return false;
-    }
-    return true;
+    return writeRcFiles(account, home, pw, error);
 }
 
 // Removes a tree by its bytes: tests leave names that are not valid UTF-8, which a QString
@@ -308,6 +345,28 @@ void removeTree(const QString &dir)
 }
 
 } // namespace
+
+QString SshdServer::userFor(Account account)
+{
+    switch (account) {
+    case Account::Plain: break;
+    case Account::BashBanner: return u"gpuwbbash"_s;
+    case Account::Tcsh: return u"gpuwbtcsh"_s;
+    case Account::Fish: return u"gpuwbfish"_s;
+    }
+    return userName();
+}
+
+QString SshdServer::loginShellFor(Account account)
+{
+    switch (account) {
+    case Account::Plain: break;
+    case Account::BashBanner: return u"/bin/bash"_s;
+    case Account::Tcsh: return u"/usr/bin/tcsh"_s;
+    case Account::Fish: return u"/usr/bin/fish"_s;
+    }
+    return u"/bin/sh"_s;
+}
 
 SshdServer::SshdServer() : SshdServer(Options{}) {}
 
