@@ -223,6 +223,7 @@ void SshConnectionWorker::ownerAttemptConnect()
         return;
     }
     m_session = opened->session;
+    m_tunnel = opened->tunnel;
     m_event = ssh_event_new();
     m_keepaliveSeconds = opened->keepaliveSeconds;
     m_keepaliveCountMax = std::max(1, opened->keepaliveCountMax);
@@ -385,6 +386,7 @@ void SshConnectionWorker::ownerCloseSession()
         ssh_free(m_session);
         m_session = nullptr;
     }
+    m_tunnel.reset(); // after the session: its last words went through the tunnel
 }
 
 } // namespace gpuwb

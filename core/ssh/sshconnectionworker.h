@@ -13,6 +13,8 @@ struct ssh_event_struct;
 
 namespace gpuwb {
 
+class SshJumpTunnel;
+
 // The owner thread of one SshConnection: it holds the libssh session (and its SFTP session),
 // runs the queued requests in turns, sends keepalives and reconnects. Created and destroyed
 // by SshConnection on the UI thread; everything prefixed "owner" runs on its own thread.
@@ -64,6 +66,7 @@ private:
     // Owner thread only.
     std::deque<SshRequest> m_active;
     ssh_session_struct *m_session = nullptr;
+    std::shared_ptr<SshJumpTunnel> m_tunnel; // the jump hosts m_session runs through
     sftp_session_struct *m_sftp = nullptr;
     ssh_event_struct *m_event = nullptr;
     QHash<QString, QString> m_memory; // secrets that worked, for reconnects; never on disk

@@ -3,7 +3,7 @@
 #include "core/ssh/hoststore.h"
 #include "core/ssh/knownhostsmarkers.h"
 #include "core/ssh/sshconfigfile.h"
-#include "core/ssh/sshconfigreader.h"
+#include "core/ssh/sshjumptunnel.h"
 #include "core/ssh/sshprompter.h"
 #include "core/util/logging.h"
 
@@ -175,157 +175,27 @@ QString certificateNote(const QString &name, const QString &knownHosts)
 
 } // namespace
 
-// Native ProxyJump (libssh 0.11) runs each hop on a thread of libssh's own; these callbacks
-// point the hop at our ~/.ssh, check its host key like the target's and log in without
-// asking for passwords. Their data outlives the attempt (libssh may still be calling them
-// after we gave up), so it is kept for the life of the process.
-struct SshSessionOpener::JumpState
-{
-    struct Hop
-    {
-        JumpState *state = nullptr;
-        SshJumpHop hop;
-        ssh_jump_callbacks_struct callbacks{};
-    };
-    SshPaths paths; // knownHostsFile: the target's UserKnownHostsFile when it names one
-    QString strictChecking;
-    bool hashKnownHosts = false;
-    int timeout = 10;
-    std::shared_ptr<SshPrompter> prompter; // null: no questions
-    std::list<Hop> hops;
-    QMutex mutex;
-    std::optional<Error> error;
-
-    void fail(Error e)
-    {
-        QMutexLocker lock(&mutex);
-        if (!error)
-            error = std::move(e);
-    }
-    std::optional<Error> takeError()
-    {
-        QMutexLocker lock(&mutex);
-        return error;
-    }
-
-    static int beforeConnection(ssh_session jump, void *userdata);
-    static int verifyKnownHost(ssh_session jump, void *userdata);
-    static int authenticate(ssh_session jump, void *userdata);
-};
-
-int SshSessionOpener::JumpState::beforeConnection(ssh_session jump, void *userdata)
-{
-    auto *hop = static_cast<Hop *>(userdata);
-    const SshPaths &paths = hop->state->paths;
-    const SshHost resolved = SshConfigReader::resolve(hop->hop.host, paths);
-    const QByteArray dir = QFile::encodeName(paths.sshDir);
-    const QByteArray known = QFile::encodeName(paths.knownHostsFile);
-    const QByteArray host = resolved.hostName.toUtf8();
-    const QString userName = hop->hop.user.isEmpty() ? resolved.user : hop->hop.user;
-    const QByteArray user = userName.toUtf8();
-    unsigned int port = unsigned(hop->hop.port > 0 ? hop->hop.port : resolved.port);
-    long timeout = hop->state->timeout;
-    bool processConfig = false;
-    ssh_options_set(jump, SSH_OPTIONS_SSH_DIR, dir.constData());
-    ssh_options_set(jump, SSH_OPTIONS_KNOWNHOSTS, known.constData());
-    ssh_options_set(jump, SSH_OPTIONS_PROCESS_CONFIG, &processConfig);
-    ssh_options_set(jump, SSH_OPTIONS_HOST, host.constData());
-    ssh_options_set(jump, SSH_OPTIONS_PORT, &port);
-    ssh_options_set(jump, SSH_OPTIONS_TIMEOUT, &timeout);
-    if (!user.isEmpty())
-        ssh_options_set(jump, SSH_OPTIONS_USER, user.constData());
-    for (const QString &id : resolved.identityFiles) {
-        const QByteArray f = QFile::encodeName(id);
-        ssh_options_set(jump, SSH_OPTIONS_ADD_IDENTITY, f.constData());
-    }
-    return 0;
-}
-
-int SshSessionOpener::JumpState::verifyKnownHost(ssh_session jump, void *userdata)
-{
-    auto *hop = static_cast<Hop *>(userdata);
-    JumpState *state = hop->state;
-    char *hostC = nullptr;
-    ssh_options_get(jump, SSH_OPTIONS_HOST, &hostC);
-    const QString host = QString::fromUtf8(hostC);
-    ssh_string_free_char(hostC);
-    unsigned int port = 22;
-    ssh_options_get_port(jump, &port);
-    const QString name = knownHostsName(host, int(port));
-    QString keyType;
-    const QString fp = serverKeyFingerprint(jump, &keyType);
-    const QString who = u"the jump host \"%1\""_s.arg(hop->hop.host);
-    if (std::optional<Error> revoked = revokedKey(jump, who, name, fp, keyType,
-                                                  state->paths.knownHostsFile)) {
-        state->fail(*revoked);
-        return -1;
-    }
-    switch (ssh_session_is_known_server(jump)) {
-    case SSH_KNOWN_HOSTS_OK:
-        return 0;
-    case SSH_KNOWN_HOSTS_CHANGED:
-    case SSH_KNOWN_HOSTS_OTHER:
-        state->fail(Error{u"host-key-changed"_s,
-                          changedKeyMessage(who, name, fp, keyType, state->paths.knownHostsFile)});
-        return -1;
-    case SSH_KNOWN_HOSTS_NOT_FOUND:
-    case SSH_KNOWN_HOSTS_UNKNOWN: {
-        const UnknownKey decision = unknownKeyDecision(state->strictChecking);
-        if (decision == UnknownKey::Refuse) {
-            state->fail(Error{u"host-key-unknown"_s,
-                              strictRefusal(who, name, state->paths.knownHostsFile)});
-            return -1;
-        }
-        if (decision == UnknownKey::Accept
-            || (state->prompter && state->prompter->acceptHostKey({name, keyType, fp}))) {
-            const Status added = appendKnownHost(jump, name, state->paths.knownHostsFile,
-                                                 state->hashKnownHosts);
-            if (added)
-                return 0;
-            state->fail(added.error());
-            return -1;
-        }
-        state->fail(Error{u"host-key-unknown"_s,
-                          u"The host key of %1 (%2, %3 key %4) is not known and was not "
-                          "accepted, so the connection through it was not made. Check the "
-                          "fingerprint with the host's administrator and accept it (or run "
-                          "ssh %5 once)%6."_s.arg(who, name, keyType, fp, hop->hop.host,
-                                                certificateNote(name,
-                                                                state->paths.knownHostsFile))});
-        return -1;
-    }
-    case SSH_KNOWN_HOSTS_ERROR:
-        break;
-    }
-    state->fail(Error{u"host-key-error"_s,
-                      u"Could not check the host key of %1 against %2: %3"_s.arg(
-                          who, state->paths.knownHostsFile,
-                          QString::fromUtf8(ssh_get_error(jump)))});
-    return -1;
-}
-
-int SshSessionOpener::JumpState::authenticate(ssh_session jump, void *userdata)
-{
-    auto *hop = static_cast<Hop *>(userdata);
-    if (ssh_userauth_publickey_auto(jump, nullptr, nullptr) == SSH_AUTH_SUCCESS)
-        return 0;
-    hop->state->fail(Error{u"auth-failed"_s,
-                           u"Could not log in to the jump host \"%1\" with ssh-agent or a key "
-                           "file without passphrase (%2). Jump hosts are never asked for "
-                           "passwords: add your key to ssh-agent or to the jump host's "
-                           "authorized_keys."_s.arg(hop->hop.host,
-                                                    QString::fromUtf8(ssh_get_error(jump)))});
-    return -1;
-}
-
 SshSessionOpener::SshSessionOpener(const QString &alias, const SshConnection::Options &options,
                                    QHash<QString, QString> &memory, int wakeFd,
                                    std::function<bool()> closing)
-    : m_alias(alias), m_options(options), m_memory(memory), m_wakeFd(wakeFd),
-      m_closing(std::move(closing))
+    : m_alias(alias), m_who(u"\"%1\""_s.arg(alias)), m_options(options), m_memory(memory),
+      m_wakeFd(wakeFd), m_closing(std::move(closing))
 {}
 
+SshSessionOpener::~SshSessionOpener()
+{
+    if (m_session)
+        ssh_free(m_session);
+}
+
 Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
+{
+    if (Status s = prepare(); !s)
+        return s.error();
+    return finish(prompter);
+}
+
+Status SshSessionOpener::prepare()
 {
     const SshPaths &paths = m_options.paths;
     Result<SshConfigFile> config = SshConfigFile::read(paths);
@@ -346,13 +216,12 @@ Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
         }
     }
 
-    ssh_session session = ssh_new();
-    if (!session)
+    if (m_session)
+        ssh_free(m_session);
+    m_session = ssh_new();
+    if (!m_session)
         return Error{u"internal"_s, u"libssh could not create a session."_s};
-    auto guard = qScopeGuard([&] {
-        if (session)
-            ssh_free(session);
-    });
+    ssh_session session = m_session;
     const QByteArray alias = m_alias.toUtf8();
     const QByteArray dir = QFile::encodeName(paths.sshDir);
     m_knownHosts = settings.userKnownHostsFile.isEmpty() ? paths.knownHostsFile
@@ -385,6 +254,9 @@ Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
     }
     bool processConfig = false; // never fall back to the real user's ~/.ssh/config
     ssh_options_set(session, SSH_OPTIONS_PROCESS_CONFIG, &processConfig);
+    // Jump hosts are ours to forward (SshJumpTunnel), never libssh's own threads: one
+    // disconnect anywhere in the process stops all of those (issue 10, item 15).
+    ssh_options_set(session, SSH_OPTIONS_PROXYJUMP, "none");
     // The first UserKnownHostsFile (as OpenSSH writes to the first); libssh may have taken
     // another one from the list.
     ssh_options_set(session, SSH_OPTIONS_KNOWNHOSTS, known.constData());
@@ -418,11 +290,6 @@ Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
         }
     }
     QString proxyJump = settings.proxyJump;
-    if (!aliasUsable && !proxyJump.isEmpty()
-        && proxyJump.compare(u"none"_s, Qt::CaseInsensitive) != 0) {
-        const QByteArray j = proxyJump.toUtf8();
-        ssh_options_set(session, SSH_OPTIONS_PROXYJUMP, j.constData());
-    }
     m_identityFiles = settings.identityFiles;
     if (appHost) {
         const QByteArray h = appHost->hostName.toUtf8();
@@ -435,11 +302,17 @@ Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
         }
         for (const QString &id : appHost->identityFiles)
             m_identityFiles << SshConfigFile::expandPath(id, paths);
-        if (!appHost->proxyJump.isEmpty()) {
+        if (!appHost->proxyJump.isEmpty())
             proxyJump = appHost->proxyJump;
-            const QByteArray j = proxyJump.toUtf8();
-            ssh_options_set(session, SSH_OPTIONS_PROXYJUMP, j.constData());
-        }
+    }
+    // A hop's user and port as the ProxyJump spec gives them ("user@jump:2222").
+    if (!m_hopUser.isEmpty()) {
+        const QByteArray u = m_hopUser.toUtf8();
+        ssh_options_set(session, SSH_OPTIONS_USER, u.constData());
+    }
+    if (m_hopPort > 0) {
+        unsigned int v = unsigned(m_hopPort);
+        ssh_options_set(session, SSH_OPTIONS_PORT, &v);
     }
     m_connectTimeout = settings.connectTimeout > 0 ? settings.connectTimeout
                                                    : m_options.connectTimeoutSeconds;
@@ -465,60 +338,106 @@ Result<SshSessionOpener::Opened> SshSessionOpener::open(SshPrompter *prompter)
     unsigned int port = 22;
     ssh_options_get_port(session, &port);
     m_port = int(port);
+    // As OpenSSH's -J: a later hop is reached through the ones before it, whatever its own
+    // ProxyJump says; the first hop (and the target) follow their own.
+    m_hops = m_ignoreOwnJumps ? QList<SshJumpHop>{} : SshConfigFile::parseProxyJump(proxyJump);
+    m_keepaliveSeconds = settings.serverAliveInterval >= 0 ? settings.serverAliveInterval
+                                                           : m_options.keepaliveSeconds;
+    m_keepaliveCountMax = settings.serverAliveCountMax > 0 ? settings.serverAliveCountMax
+                                                           : m_options.keepaliveCountMax;
+    return {};
+}
 
-    const QList<SshJumpHop> hops = SshConfigFile::parseProxyJump(proxyJump);
-    m_jump.reset();
-    if (!hops.isEmpty()) {
-        // Kept for the process's life: see JumpState.
-        static QMutex keepMutex;
-        static std::list<std::shared_ptr<JumpState>> keep;
-        auto state = std::make_shared<JumpState>();
-        state->paths = paths;
-        state->paths.knownHostsFile = m_knownHosts;
-        state->strictChecking = m_strictChecking;
-        state->hashKnownHosts = m_hashKnownHosts;
-        state->timeout = m_connectTimeout;
-        if (prompter && m_options.prompter.get() == prompter)
-            state->prompter = m_options.prompter;
-        for (const SshJumpHop &h : hops) {
-            state->hops.push_back({});
-            JumpState::Hop &hop = state->hops.back();
-            hop.state = state.get();
-            hop.hop = h;
-            hop.callbacks.userdata = &hop;
-            hop.callbacks.before_connection = &JumpState::beforeConnection;
-            hop.callbacks.verify_knownhost = &JumpState::verifyKnownHost;
-            hop.callbacks.authenticate = &JumpState::authenticate;
-            ssh_options_set(session, SSH_OPTIONS_PROXYJUMP_CB_LIST_APPEND, &hop.callbacks);
-        }
-        {
-            QMutexLocker lock(&keepMutex);
-            keep.push_back(state);
-        }
-        m_jump = state;
+Result<std::shared_ptr<SshJumpTunnel>> SshSessionOpener::openJumps(SshPrompter *prompter)
+{
+    // Depth counts nested first hops (a jump host with a ProxyJump of its own); a loop in the
+    // configuration ends here instead of recursing for ever.
+    constexpr int kMaxDepth = 8;
+    if (m_depth + m_hops.size() > kMaxDepth)
+        return Error{u"config-malformed"_s,
+                     u"The ProxyJump chain to \"%1\" is longer than %2 hops (is there a loop in "
+                     "%3?). Shorten it."_s.arg(m_alias)
+                         .arg(kMaxDepth)
+                         .arg(m_options.paths.configFile)};
+    // Every hop is prepared first: the channel to each one needs its address and port.
+    std::vector<std::unique_ptr<SshSessionOpener>> openers;
+    for (qsizetype i = 0; i < m_hops.size(); ++i) {
+        const SshJumpHop &hop = m_hops.at(i);
+        auto opener = std::make_unique<SshSessionOpener>(hop.host, m_options, m_memory, m_wakeFd,
+                                                         m_closing);
+        opener->m_who = u"the jump host \"%1\""_s.arg(hop.host);
+        opener->m_hopUser = hop.user;
+        opener->m_hopPort = hop.port;
+        opener->m_ignoreOwnJumps = i > 0;
+        opener->m_depth = m_depth + int(i) + 1;
+        if (Status s = opener->prepare(); !s)
+            return s.error();
+        openers.push_back(std::move(opener));
     }
+    std::shared_ptr<SshJumpTunnel> tunnel;
+    for (size_t i = 0; i < openers.size(); ++i) {
+        SshSessionOpener &opener = *openers[i];
+        if (tunnel)
+            opener.m_fd = tunnel->takeSocket();
+        Result<Opened> hop = opener.finish(prompter);
+        if (!hop)
+            return hop.error();
+        const bool last = i + 1 == openers.size();
+        const QString nextHost = last ? m_hostName : openers[i + 1]->m_hostName;
+        const int nextPort = last ? m_port : openers[i + 1]->m_port;
+        Result<std::unique_ptr<SshJumpTunnel>> next = SshJumpTunnel::open(
+            hop->session, opener.m_alias, tunnel ? tunnel : hop->tunnel, nextHost, nextPort,
+            opener.m_connectTimeout, m_wakeFd, m_closing);
+        if (!next)
+            return next.error();
+        tunnel = std::move(next).value();
+    }
+    return tunnel;
+}
 
-    if (Status s = connectSocket(session); !s)
+Result<SshSessionOpener::Opened> SshSessionOpener::finish(SshPrompter *prompter)
+{
+    std::shared_ptr<SshJumpTunnel> tunnel;
+    if (!m_hops.isEmpty()) {
+        Result<std::shared_ptr<SshJumpTunnel>> jumps = openJumps(prompter);
+        if (!jumps)
+            return jumps.error();
+        tunnel = *jumps;
+        m_fd = tunnel->takeSocket();
+    }
+    // Freed (with the socket it was given) before the tunnel below it closes.
+    auto guard = qScopeGuard([&] {
+        if (m_session) {
+            ssh_free(m_session);
+            m_session = nullptr;
+        }
+    });
+    if (m_fd >= 0) {
+        // The tunnel closes the socket once the session is freed (see SshJumpTunnel).
+        socket_t fd = m_fd;
+        m_fd = -1;
+        ssh_options_set(m_session, SSH_OPTIONS_FD, &fd);
+    }
+    if (Status s = connectSocket(m_session); !s)
         return s.error();
-    if (Status s = checkHostKey(session, prompter); !s)
+    if (Status s = checkHostKey(m_session, prompter); !s)
         return s.error();
-    if (Status s = authenticate(session, prompter); !s)
+    if (Status s = authenticate(m_session, prompter); !s)
         return s.error();
 
     Opened opened;
-    opened.session = session;
-    session = nullptr;
+    opened.session = m_session;
+    m_session = nullptr;
+    opened.tunnel = std::move(tunnel);
     opened.description = u"%1@%2:%3"_s.arg(m_user, m_hostName).arg(m_port);
-    opened.keepaliveSeconds = settings.serverAliveInterval >= 0 ? settings.serverAliveInterval
-                                                                : m_options.keepaliveSeconds;
-    opened.keepaliveCountMax = settings.serverAliveCountMax > 0 ? settings.serverAliveCountMax
-                                                                : m_options.keepaliveCountMax;
+    opened.keepaliveSeconds = m_keepaliveSeconds;
+    opened.keepaliveCountMax = m_keepaliveCountMax;
     return opened;
 }
 
 Status SshSessionOpener::connectSocket(ssh_session session)
 {
-    const QString where = u"%1 (%2:%3)"_s.arg(m_alias, m_hostName).arg(m_port);
+    const QString where = u"%1 (%2:%3)"_s.arg(m_who, m_hostName).arg(m_port);
     QDeadlineTimer deadline{std::chrono::seconds(m_connectTimeout)};
     ssh_set_blocking(session, 0);
     auto restore = qScopeGuard([&] { ssh_set_blocking(session, 1); });
@@ -527,10 +446,6 @@ Status SshSessionOpener::connectSocket(ssh_session session)
         if (rc == SSH_OK)
             return {};
         if (rc == SSH_ERROR) {
-            if (m_jump) {
-                if (std::optional<Error> e = m_jump->takeError())
-                    return *e;
-            }
             const QString why = QString::fromUtf8(ssh_get_error(session));
             if (why.contains(u"refused"_s, Qt::CaseInsensitive))
                 return Error{u"refused"_s,
@@ -547,10 +462,6 @@ Status SshSessionOpener::connectSocket(ssh_session session)
             return Error{u"closed"_s, u"The connection to %1 was closed."_s.arg(m_alias)};
         if (deadline.hasExpired())
             break;
-        if (m_jump) {
-            if (std::optional<Error> e = m_jump->takeError())
-                return *e;
-        }
         pollfd fds[2];
         int n = 0;
         fds[n++] = {m_wakeFd, POLLIN, 0};
@@ -572,7 +483,7 @@ Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter
     QString keyType;
     const QString fp = serverKeyFingerprint(session, &keyType);
     const QString knownHosts = m_knownHosts;
-    if (std::optional<Error> revoked = revokedKey(session, u"\"%1\""_s.arg(m_alias), name, fp,
+    if (std::optional<Error> revoked = revokedKey(session, m_who, name, fp,
                                                   keyType, knownHosts))
         return *revoked;
     switch (ssh_session_is_known_server(session)) {
@@ -581,20 +492,20 @@ Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter
     case SSH_KNOWN_HOSTS_CHANGED:
     case SSH_KNOWN_HOSTS_OTHER:
         return Error{u"host-key-changed"_s,
-                     changedKeyMessage(u"\"%1\""_s.arg(m_alias), name, fp, keyType, knownHosts)};
+                     changedKeyMessage(m_who, name, fp, keyType, knownHosts)};
     case SSH_KNOWN_HOSTS_NOT_FOUND:
     case SSH_KNOWN_HOSTS_UNKNOWN: {
         const UnknownKey decision = unknownKeyDecision(m_strictChecking);
         if (decision == UnknownKey::Refuse)
             return Error{u"host-key-unknown"_s,
-                         strictRefusal(u"\"%1\""_s.arg(m_alias), name, knownHosts)};
+                         strictRefusal(m_who, name, knownHosts)};
         if (decision == UnknownKey::Accept)
             return appendKnownHost(session, name, knownHosts, m_hashKnownHosts);
         if (!prompter)
             return Error{u"host-key-unknown"_s,
-                         u"The host key of \"%1\" (%2, %3 key %4) is not in %5, and there is "
-                         "no one to ask. Connect once interactively to check and accept "
-                         "it%6."_s.arg(m_alias, name, keyType, fp, knownHosts,
+                         u"The host key of %1 (%2, %3 key %4) is not in %5, and there is no one "
+                         "to ask. Connect once interactively to check and accept it%6."_s.arg(
+                             m_who, name, keyType, fp, knownHosts,
                                       certificateNote(name, knownHosts))};
         const bool accepted = prompter->acceptHostKey({name, keyType, fp});
         // Closed while the question was up: nothing is written and nothing more is sent.
@@ -602,8 +513,8 @@ Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter
             return Error{u"closed"_s, u"The connection to %1 was closed."_s.arg(m_alias)};
         if (!accepted)
             return Error{u"host-key-unknown"_s,
-                         u"The host key of \"%1\" (%2, %3 key %4) was not accepted, so the "
-                         "connection was not made%5."_s.arg(m_alias, name, keyType, fp,
+                         u"The host key of %1 (%2, %3 key %4) was not accepted, so the "
+                         "connection was not made%5."_s.arg(m_who, name, keyType, fp,
                                                            certificateNote(name, knownHosts))};
         return appendKnownHost(session, name, knownHosts, m_hashKnownHosts);
     }
@@ -611,8 +522,8 @@ Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter
         break;
     }
     return Error{u"host-key-error"_s,
-                 u"Could not check the host key of \"%1\" against %2: %3"_s.arg(
-                     m_alias, knownHosts, QString::fromUtf8(ssh_get_error(session)))};
+                 u"Could not check the host key of %1 against %2: %3"_s.arg(
+                     m_who, knownHosts, QString::fromUtf8(ssh_get_error(session)))};
 }
 
 } // namespace gpuwb

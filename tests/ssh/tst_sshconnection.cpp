@@ -28,6 +28,8 @@ class ScriptedPrompter : public SshPrompter
 public:
     bool acceptHostKey(const SshHostKeyInfo &key) override
     {
+        if (keyDelayMs > 0)
+            QThread::msleep(keyDelayMs); // a person reading the fingerprint
         QMutexLocker lock(&m_mutex);
         hostKeys << key;
         return acceptKeys;
@@ -42,6 +44,7 @@ public:
     }
     QMutex m_mutex;
     bool acceptKeys = true;
+    std::atomic<int> keyDelayMs = 0;
     QList<SshHostKeyInfo> hostKeys;
     QList<SshSecretRequest> requests;
     QList<std::optional<SshSecret>> answers;
@@ -456,6 +459,118 @@ private slots:
         Result<QString> who = whoami(c);
         QVERIFY2(who.ok(), qPrintable(who.errorMessage()));
         QTRY_VERIFY_WITH_TIMEOUT(jump.log().contains(u"Accepted publickey"_s), 10000);
+    }
+
+    // Issue 10, item 15: libssh 0.11's own ProxyJump threads all stop when any session of the
+    // process disconnects. Closing other hosts (direct or behind the same jump host) leaves a
+    // connection behind a jump host working, mid-command included.
+    void proxyJumpSurvivesOtherDisconnects()
+    {
+        test::SshdServer jump;
+        QString error;
+        QVERIFY2(jump.start(&error), qPrintable(error));
+        QFile known(SshPaths::defaults().knownHostsFile);
+        QVERIFY(known.open(QIODevice::Append));
+        known.write(m_server->knownHostsLine() + '\n' + jump.knownHostsLine() + '\n');
+        known.close();
+        const QString target = u"  HostName 127.0.0.1\n  Port %1\n  User %2\n  IdentityFile %3\n"
+                               "  ProxyJump jumpbox\n"_s.arg(m_server->port())
+                                   .arg(test::SshdServer::userName(), m_server->plainKeyPath());
+        m_server->appendClientConfig(
+            u"\nHost jumpbox\n  HostName 127.0.0.1\n  Port %1\n  User %2\n  IdentityFile %3\n"_s
+                .arg(jump.port())
+                .arg(test::SshdServer::userName(), jump.plainKeyPath())
+            + u"Host behind\n"_s + target + u"Host behind2\n"_s + target);
+
+        auto behind = std::make_unique<SshConnection>(u"behind"_s, options());
+        QVERIFY(whoami(*behind).ok());
+        QList<SshState> seen;
+        connect(behind.get(), &SshConnection::stateChanged, this,
+                [&](SshState s, const QString &) { seen << s; });
+        // A command that runs while the others come and go.
+        std::optional<Result<QString>> slow;
+        QObject context;
+        behind->call<QString>(
+            &context,
+            [](SshSessionContext &ctx) -> Result<QString> {
+                ssh_channel ch = ssh_channel_new(ctx.session());
+                if (!ch || ssh_channel_open_session(ch) != SSH_OK
+                    || ssh_channel_request_exec(ch, "sleep 3; echo still-here") != SSH_OK) {
+                    if (ch)
+                        ssh_channel_free(ch);
+                    return Error{u"exec"_s, QString::fromUtf8(ssh_get_error(ctx.session()))};
+                }
+                QByteArray out;
+                char buf[256];
+                int n;
+                while ((n = ssh_channel_read(ch, buf, sizeof buf, 0)) > 0)
+                    out.append(buf, n);
+                ssh_channel_free(ch);
+                return QString::fromUtf8(out).trimmed();
+            },
+            [&](Result<QString> r) { slow = std::move(r); });
+        QTest::qWait(300);
+        {
+            SshConnection direct(m_server->alias(), options());
+            QVERIFY(whoami(direct).ok());
+        } // disconnected here
+        {
+            SshConnection sibling(u"behind2"_s, options());
+            QVERIFY(whoami(sibling).ok());
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(slow.has_value(), 30'000);
+        QVERIFY2(slow->ok(), qPrintable(slow->errorMessage()));
+        QCOMPARE(slow->value(), u"still-here"_s);
+        Result<QString> after = whoami(*behind);
+        QVERIFY2(after.ok(), qPrintable(after.errorMessage()));
+        QCOMPARE(after.value(), test::SshdServer::userName());
+        QVERIFY2(!seen.contains(SshState::Reconnecting), "the connection behind the jump broke");
+        QCOMPARE(int(behind->state()), int(SshState::Connected));
+        // Closing it ends the connection to the target through the tunnel, then the one to
+        // the jump host: nothing is left open on either.
+        const auto closed = [](const test::SshdServer &server) {
+            return server.log().count(u"Closing connection to"_s);
+        };
+        const int targetClosed = closed(*m_server);
+        const int jumpClosed = closed(jump);
+        behind.reset();
+        QTRY_COMPARE_WITH_TIMEOUT(closed(*m_server), targetClosed + 1, 20'000);
+        QTRY_COMPARE_WITH_TIMEOUT(closed(jump), jumpClosed + 1, 20'000);
+    }
+
+    // Issue 10, item 16: the question about a jump host's unknown key may take longer than
+    // ConnectTimeout (a person reads the fingerprint), and a jump host that wants a password
+    // is asked for one, as OpenSSH's -J does.
+    void jumpHostQuestionsOutlastConnectTimeout()
+    {
+        test::SshdServer jump;
+        QString error;
+        QVERIFY2(jump.start(&error), qPrintable(error));
+        QFile known(SshPaths::defaults().knownHostsFile);
+        QVERIFY(known.open(QIODevice::Append));
+        known.write(m_server->knownHostsLine() + '\n');
+        known.close();
+        m_server->appendClientConfig(
+            u"\nHost jumpbox\n  HostName 127.0.0.1\n  Port %1\n  User %2\n"
+            "  ConnectTimeout 1\n  PubkeyAuthentication no\n"
+            "Host behind\n  HostName 127.0.0.1\n  Port %3\n  User %2\n  IdentityFile %4\n"
+            "  ConnectTimeout 1\n  ProxyJump jumpbox\n"_s.arg(jump.port())
+                .arg(test::SshdServer::userName())
+                .arg(m_server->port())
+                .arg(m_server->plainKeyPath()));
+        m_prompter->keyDelayMs = 2500;
+        m_prompter->answers << SshSecret{test::SshdServer::password(), false};
+        SshConnection c(u"behind"_s, options());
+        Result<QString> who = whoami(c);
+        QVERIFY2(who.ok(), qPrintable(who.errorMessage()));
+        QCOMPARE(m_prompter->hostKeys.size(), 1);
+        QCOMPARE(m_prompter->hostKeys.first().fingerprint, jump.hostKeyFingerprint());
+        QCOMPARE(m_prompter->requests.size(), 1);
+        QVERIFY(QFile(SshPaths::defaults().knownHostsFile).open(QIODevice::ReadOnly));
+        QFile check(SshPaths::defaults().knownHostsFile);
+        QVERIFY(check.open(QIODevice::ReadOnly));
+        QVERIFY(check.readAll().contains("[127.0.0.1]:" + QByteArray::number(jump.port())));
+        QVERIFY(jump.log().contains(u"Accepted password"_s));
     }
 
     // Issue 10, item 11: a key marked @revoked is refused before authentication, even when
