@@ -11,6 +11,20 @@ namespace gpuwb {
 Result<RemoteCommand> RemoteCommand::run(ssh_session session, const QByteArray &command,
                                          qsizetype maxBytes)
 {
+    QByteArray output;
+    Result<RemoteCommand> result = run(session, command, [&](QByteArrayView bytes) {
+        if (output.size() < maxBytes)
+            output.append(bytes.first(qMin(bytes.size(), maxBytes - output.size())));
+        return true; // the rest is read and dropped
+    });
+    if (result)
+        result.value().output = std::move(output);
+    return result;
+}
+
+Result<RemoteCommand> RemoteCommand::run(ssh_session session, const QByteArray &command,
+                                         const std::function<bool(QByteArrayView)> &sink)
+{
     ssh_channel channel = ssh_channel_new(session);
     if (!channel)
         return Error{u"io-error"_s, QString::fromUtf8(ssh_get_error(session))};
@@ -43,9 +57,8 @@ Result<RemoteCommand> RemoteCommand::run(ssh_session session, const QByteArray &
             return failed(u"Reading a command's output"_s);
         if (n == 0)
             break;
-        if (result.output.size() < maxBytes)
-            result.output.append(buffer.constData(),
-                                 qMin<qsizetype>(n, maxBytes - result.output.size()));
+        if (!sink(QByteArrayView(buffer.constData(), n)))
+            break;
     }
     uint32_t code = 0;
     char *signal = nullptr;

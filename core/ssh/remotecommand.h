@@ -3,6 +3,9 @@
 #include "core/util/result.h"
 
 #include <QByteArray>
+#include <QByteArrayView>
+
+#include <functional>
 
 struct ssh_session_struct;
 
@@ -21,6 +24,11 @@ struct RemoteCommand
 
     static Result<RemoteCommand> run(ssh_session_struct *session, const QByteArray &command,
                                      qsizetype maxBytes = 65536);
+    // The same, handing standard output to `sink` as it arrives instead of keeping it
+    // (`output` stays empty). When sink returns false the rest is not read: the channel is
+    // closed and the exit status is the host's if it came, else -1.
+    static Result<RemoteCommand> run(ssh_session_struct *session, const QByteArray &command,
+                                     const std::function<bool(QByteArrayView)> &sink);
 };
 
 } // namespace gpuwb

@@ -188,93 +188,157 @@ void dropInsideLeftovers(RemoteTree *tree)
 
 } // namespace
 
+FindOutputReader::FindOutputReader(const QByteArray &nonce, const IgnoreRules &rules)
+    : m_begin("gpuwb-list " + nonce + '\n'), m_end("gpuwb-end " + nonce + ' '), m_rules(rules)
+{
+    m_tree.rootExists = true;
+}
+
+Error FindOutputReader::unreadable(const QString &why) const
+{
+    return Error{u"listing-unreadable"_s,
+                 u"The host's listing of the work folder could not be read (entry %1: %2). "
+                 "Nothing was changed on the host. Check that the login shell prints nothing "
+                 "in the middle of a command's output, then sync again."_s.arg(m_record)
+                     .arg(why)};
+}
+
+bool FindOutputReader::feed(QByteArrayView bytes)
+{
+    if (m_state == State::Done)
+        return false;
+    m_pending.append(bytes);
+    if (m_state == State::Searching) {
+        // The start line is the first line that is exactly the marker; a banner before it
+        // may end without a newline, so it is also accepted right after any byte. Only what
+        // could still be the start of the marker is kept meanwhile.
+        const qsizetype started = m_pending.indexOf(m_begin);
+        if (started < 0) {
+            m_pending = m_pending.right(m_begin.size() - 1);
+            return true;
+        }
+        m_at = started + m_begin.size();
+        m_state = State::Records;
+    }
+    while (m_state == State::Records && readRecord()) {
+    }
+    // Consumed bytes go once they are a good part of the buffer (never a copy per record).
+    if (m_at > 0 && (m_at >= m_pending.size() / 2 || m_state == State::Done)) {
+        m_pending.remove(0, m_at);
+        m_at = 0;
+    }
+    return m_state != State::Done;
+}
+
+bool FindOutputReader::readRecord()
+{
+    ++m_record;
+    const QByteArrayView rest = QByteArrayView(m_pending).sliced(m_at);
+    if (rest.startsWith(m_end) || (rest.size() < m_end.size() && m_end.startsWith(rest))) {
+        const qsizetype eol = rest.indexOf('\n');
+        if (eol < 0) {
+            if (rest.size() > m_end.size() + 32)
+                return fail(unreadable(u"a damaged end line"_s));
+            --m_record;
+            return false; // more to come
+        }
+        const QByteArrayView status = rest.sliced(m_end.size(), eol - m_end.size());
+        if (!isDecimal(status, false))
+            return fail(unreadable(u"a damaged end line"_s));
+        m_at += eol + 1;
+        m_state = State::Done;
+        if (status != "0") {
+            m_findFailed = true; // find failed (unreadable folder, not GNU find)
+            return false;
+        }
+        dropInsideLeftovers(&m_tree);
+        m_result = Result<RemoteTree>(std::move(m_tree));
+        return false;
+    }
+    const qsizetype stop = rest.indexOf('\0');
+    if (stop < 0) {
+        if (rest.size() > kMaxRecordBytes)
+            return fail(unreadable(u"an entry longer than %1 bytes"_s.arg(kMaxRecordBytes)));
+        --m_record;
+        return false; // more to come
+    }
+    const QByteArrayView line = rest.first(stop);
+    m_at += stop + 1;
+    // "T SIZE MTIME MODE PATH": four fields, then the path, which keeps its spaces.
+    qsizetype cut[4];
+    qsizetype pos = 0;
+    for (int i = 0; i < 4; ++i) {
+        pos = line.indexOf(' ', pos);
+        if (pos < 0)
+            return fail(unreadable(u"not a file record"_s));
+        cut[i] = pos++;
+    }
+    if (cut[0] != 1 || !QByteArrayView("fdlpscbD").contains(line.at(0)))
+        return fail(unreadable(u"not a file record"_s));
+    const QByteArrayView size = line.sliced(cut[0] + 1, cut[1] - cut[0] - 1);
+    const QByteArrayView mtime = line.sliced(cut[1] + 1, cut[2] - cut[1] - 1);
+    const QByteArrayView mode = line.sliced(cut[2] + 1, cut[3] - cut[2] - 1);
+    const QByteArray name = line.sliced(cut[3] + 1).toByteArray();
+    if (!isDecimal(size, false) || size.startsWith('-'))
+        return fail(unreadable(u"a size that is not a number"_s));
+    if (!isDecimal(mtime, true))
+        return fail(unreadable(u"a time that is not a number"_s));
+    if (!isOctalMode(mode))
+        return fail(unreadable(u"a mode that is not octal"_s));
+    if (!isSafeRelativePath(name))
+        return fail(unreadable(u"a path outside the folder"_s));
+    const QString path = fromRemoteBytes(name);
+    const RemoteTree::Kind kind = kindOf(line.at(0));
+    const bool isDir = kind == RemoteTree::Kind::Directory;
+    const QString base = path.mid(path.lastIndexOf(u'/') + 1);
+    if (isSyncTemporaryName(base)) {
+        if (!m_rules.isIgnored(path, isDir))
+            m_tree.leftovers.append(path);
+        return true;
+    }
+    if (m_rules.isIgnored(path, isDir))
+        return true;
+    RemoteTree::Item item;
+    item.kind = kind;
+    item.isDirectory = isDir;
+    item.size = kind == RemoteTree::Kind::File ? size.toLongLong() : 0;
+    const qsizetype dot = mtime.indexOf('.');
+    item.mtime = (dot < 0 ? mtime : mtime.first(dot)).toLongLong();
+    item.mode = kind == RemoteTree::Kind::Symlink ? 0xFFFFFFFF : mode.toUInt(nullptr, 8);
+    m_tree.items.insert(path, item);
+    return true;
+}
+
+bool FindOutputReader::fail(Error error)
+{
+    m_state = State::Done;
+    m_result = Result<RemoteTree>(std::move(error));
+    return false;
+}
+
+std::optional<Result<RemoteTree>> FindOutputReader::finish()
+{
+    switch (m_state) {
+    case State::Searching:
+        return std::nullopt;
+    case State::Records:
+        ++m_record;
+        return Result<RemoteTree>(unreadable(u"the listing ends early"_s));
+    case State::Done:
+        break;
+    }
+    if (m_findFailed)
+        return std::nullopt;
+    return std::move(m_result);
+}
+
 std::optional<Result<RemoteTree>> RemoteTree::parseFindOutput(const QByteArray &out,
                                                               const QByteArray &nonce,
                                                               const IgnoreRules &rules)
 {
-    const QByteArray begin = "gpuwb-list " + nonce + '\n';
-    const QByteArray end = "gpuwb-end " + nonce + ' ';
-    // The start line is the first line that is exactly the marker; a banner before it may end
-    // without a newline, so it is also accepted right after any byte.
-    const qsizetype started = out.indexOf(begin);
-    if (started < 0)
-        return std::nullopt;
-    auto unreadable = [](qsizetype record, const QString &why) {
-        return Error{u"listing-unreadable"_s,
-                     u"The host's listing of the work folder could not be read (entry %1: %2). "
-                     "Nothing was changed on the host. Check that the login shell prints nothing "
-                     "in the middle of a command's output, then sync again."_s
-                         .arg(record)
-                         .arg(why)};
-    };
-    RemoteTree tree;
-    tree.rootExists = true;
-    qsizetype at = started + begin.size();
-    for (qsizetype record = 1;; ++record) {
-        if (out.mid(at, end.size()) == end) {
-            const qsizetype eol = out.indexOf('\n', at);
-            const QByteArray status = out.mid(at + end.size(),
-                                              eol < 0 ? -1 : eol - at - end.size());
-            if (eol < 0 || !isDecimal(status, false))
-                return Result<RemoteTree>(unreadable(record, u"a damaged end line"_s));
-            if (status != "0")
-                return std::nullopt; // find failed (unreadable folder, not GNU find)
-            break;
-        }
-        const qsizetype stop = out.indexOf('\0', at);
-        if (stop < 0)
-            return Result<RemoteTree>(unreadable(record, u"the listing ends early"_s));
-        const QByteArray line = out.mid(at, stop - at);
-        at = stop + 1;
-        // "T SIZE MTIME MODE PATH": four fields, then the path, which keeps its spaces.
-        qsizetype cut[4];
-        qsizetype pos = 0;
-        bool complete = true;
-        for (int i = 0; i < 4; ++i) {
-            pos = line.indexOf(' ', pos);
-            if (pos < 0) {
-                complete = false;
-                break;
-            }
-            cut[i] = pos++;
-        }
-        if (!complete || cut[0] != 1 || !QByteArrayView("fdlpscbD").contains(line.at(0)))
-            return Result<RemoteTree>(unreadable(record, u"not a file record"_s));
-        const QByteArrayView size = QByteArrayView(line).sliced(cut[0] + 1, cut[1] - cut[0] - 1);
-        const QByteArrayView mtime = QByteArrayView(line).sliced(cut[1] + 1,
-                                                                 cut[2] - cut[1] - 1);
-        const QByteArrayView mode = QByteArrayView(line).sliced(cut[2] + 1, cut[3] - cut[2] - 1);
-        const QByteArray name = line.mid(cut[3] + 1);
-        if (!isDecimal(size, false) || size.startsWith('-'))
-            return Result<RemoteTree>(unreadable(record, u"a size that is not a number"_s));
-        if (!isDecimal(mtime, true))
-            return Result<RemoteTree>(unreadable(record, u"a time that is not a number"_s));
-        if (!isOctalMode(mode))
-            return Result<RemoteTree>(unreadable(record, u"a mode that is not octal"_s));
-        if (!isSafeRelativePath(name))
-            return Result<RemoteTree>(unreadable(record, u"a path outside the folder"_s));
-        const QString path = fromRemoteBytes(name);
-        const Kind kind = kindOf(line.at(0));
-        const bool isDir = kind == Kind::Directory;
-        const QString base = path.mid(path.lastIndexOf(u'/') + 1);
-        if (isSyncTemporaryName(base)) {
-            if (!rules.isIgnored(path, isDir))
-                tree.leftovers.append(path);
-            continue;
-        }
-        if (rules.isIgnored(path, isDir))
-            continue;
-        Item item;
-        item.kind = kind;
-        item.isDirectory = isDir;
-        item.size = kind == Kind::File ? size.toLongLong() : 0;
-        const qsizetype dot = mtime.indexOf('.');
-        item.mtime = (dot < 0 ? mtime : mtime.first(dot)).toLongLong();
-        item.mode = kind == Kind::Symlink ? 0xFFFFFFFF : mode.toUInt(nullptr, 8);
-        tree.items.insert(path, item);
-    }
-    dropInsideLeftovers(&tree);
-    return Result<RemoteTree>(std::move(tree));
+    FindOutputReader reader(nonce, rules);
+    reader.feed(out);
+    return reader.finish();
 }
 
 Result<RemoteTree> RemoteTree::list(ssh_session session, sftp_session sftp,
@@ -289,12 +353,17 @@ Result<RemoteTree> RemoteTree::list(ssh_session session, sftp_session sftp,
         if (isDir) {
             const QByteArray nonce = QByteArray::number(
                 QRandomGenerator::system()->generate64(), 36);
-            Result<RemoteCommand> r = RemoteCommand::run(session, findScript(root, nonce),
-                                                         qsizetype(1) << 30);
+            // Read as it comes: only an unfinished entry is held, and what the ignore rules
+            // exclude (a folder of a million checkpoints) is never kept.
+            FindOutputReader reader(nonce, rules);
+            Result<RemoteCommand> r = RemoteCommand::run(
+                session, findScript(root, nonce),
+                [&](QByteArrayView bytes) { return !cancel.load() && reader.feed(bytes); });
+            if (cancel.load())
+                return Error{u"cancelled"_s, u"The sync was cancelled."_s};
             if (!r)
                 return r.error();
-            if (std::optional<Result<RemoteTree>> found = parseFindOutput(r->output, nonce,
-                                                                           rules))
+            if (std::optional<Result<RemoteTree>> found = reader.finish())
                 return std::move(*found);
         }
     }

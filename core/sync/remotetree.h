@@ -54,5 +54,38 @@ struct RemoteTree
                                                              const IgnoreRules &rules);
 };
 
+// Reads findScript()'s output as it arrives (see RemoteTree::parseFindOutput for the rules):
+// whatever comes before the start line is dropped, each record is checked and kept or left
+// out as soon as it is complete, and no record may be longer than kMaxRecordBytes, so that
+// memory holds the listing's result and one unfinished record, never the whole output.
+class FindOutputReader
+{
+public:
+    static constexpr qsizetype kMaxRecordBytes = 64 * 1024; // PATH_MAX is 4096 on Linux
+
+    FindOutputReader(const QByteArray &nonce, const IgnoreRules &rules);
+    // Takes the next bytes; false once the outcome is known (the end line, or an error), when
+    // the rest need not be read.
+    bool feed(QByteArrayView bytes);
+    // The listing or an Error; std::nullopt when there was no start line or find failed.
+    std::optional<Result<RemoteTree>> finish();
+
+private:
+    enum class State { Searching, Records, Done };
+    bool readRecord();
+    bool fail(Error error);
+    Error unreadable(const QString &why) const;
+
+    QByteArray m_begin;
+    QByteArray m_end;
+    const IgnoreRules &m_rules;
+    State m_state = State::Searching;
+    QByteArray m_pending;
+    qsizetype m_at = 0;
+    qsizetype m_record = 0;
+    bool m_findFailed = false;
+    RemoteTree m_tree;
+    Result<RemoteTree> m_result{RemoteTree()};
+};
 
 } // namespace gpuwb

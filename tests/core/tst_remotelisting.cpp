@@ -90,6 +90,50 @@ private slots:
         QVERIFY(parsed->errorMessage().contains(u"Nothing was changed"_s));
     }
 
+    // Issue 10, item 16: the listing is read as it arrives. Any split of the output gives
+    // what the whole gives; an entry that never ends is refused once it passes the limit,
+    // without waiting for (or holding) the rest; nothing after the end line is read.
+    void readsAsItArrives()
+    {
+        QByteArray records;
+        for (int i = 0; i < 300; ++i)
+            records += record(QByteArray("f " + QByteArray::number(i) + " 5 644 d/file "
+                                         + QByteArray::number(i)).constData());
+        const QByteArray out = "banner gpuwb-list x\n" + listing(records) + "trailing junk";
+        for (qsizetype step : {qsizetype(1), qsizetype(7), qsizetype(4096), out.size()}) {
+            FindOutputReader reader(Nonce, IgnoreRules());
+            bool more = true;
+            qsizetype fed = 0;
+            for (qsizetype at = 0; at < out.size() && more; at += step) {
+                const QByteArrayView piece =
+                    QByteArrayView(out).sliced(at, qMin(step, out.size() - at));
+                more = reader.feed(piece);
+                fed = at + piece.size();
+            }
+            QVERIFY(!more); // it stopped at the end line
+            if (step == 1)
+                QCOMPARE(fed, out.size() - qsizetype(strlen("trailing junk")));
+            auto parsed = reader.finish();
+            QVERIFY(parsed.has_value());
+            QVERIFY2(parsed->ok(), qPrintable(parsed->errorMessage()));
+            QCOMPARE(parsed->value().items.size(), 300);
+            QCOMPARE(parsed->value().items.value(u"d/file 299"_s).size, 299);
+        }
+
+        FindOutputReader endless(Nonce, IgnoreRules());
+        QVERIFY(endless.feed("gpuwb-list " + Nonce + "\nf 1 5 644 "));
+        const QByteArray chunk(16 * 1024, 'a');
+        int chunks = 0;
+        while (endless.feed(chunk) && chunks < 1000)
+            ++chunks;
+        QVERIFY(chunks <= FindOutputReader::kMaxRecordBytes / chunk.size() + 1);
+        auto refused = endless.finish();
+        QVERIFY(refused.has_value() && !refused->ok());
+        QCOMPARE(refused->error().code, u"listing-unreadable"_s);
+        QVERIFY2(refused->errorMessage().contains(u"longer than"_s),
+                 qPrintable(refused->errorMessage()));
+    }
+
     void otherMarkersAreNotOurs()
     {
         // A file named like the end marker, or a listing with another nonce, ends nothing.

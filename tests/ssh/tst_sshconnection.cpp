@@ -459,6 +459,20 @@ private slots:
         Result<QString> who = whoami(c);
         QVERIFY2(who.ok(), qPrintable(who.errorMessage()));
         QTRY_VERIFY_WITH_TIMEOUT(jump.log().contains(u"Accepted publickey"_s), 10000);
+
+        // Behind the jump host nothing listens: the jump host's refusal is reported as such.
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost));
+        const quint16 closedPort = probe.serverPort();
+        probe.close();
+        m_server->appendClientConfig(u"Host nowhere\n  HostName 127.0.0.1\n  Port %1\n"
+                                     "  ProxyJump jumpbox\n"_s.arg(closedPort));
+        SshConnection nowhere(u"nowhere"_s, options());
+        Result<QString> none = whoami(nowhere);
+        QVERIFY(!none.ok());
+        QCOMPARE(none.error().code, u"jump-forward-failed"_s);
+        QVERIFY2(none.errorMessage().contains(u"127.0.0.1:%1"_s.arg(closedPort)),
+                 qPrintable(none.errorMessage()));
     }
 
     // Issue 10, item 15: libssh 0.11's own ProxyJump threads all stop when any session of the
