@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,6 +147,36 @@ int removeTreeAt(int parentFd, const char *name)
 }
 
 } // namespace
+
+int removeAbandonedTemporaries(const QByteArray &dir, qint64 quietSeconds)
+{
+    DIR *d = ::opendir(dir.isEmpty() ? "." : dir.constData());
+    if (!d)
+        return 0;
+    const int dirFd = ::dirfd(d);
+    const time_t quietSince = ::time(nullptr) - time_t(quietSeconds);
+    int removed = 0;
+    while (const dirent *e = ::readdir(d)) {
+        const QByteArrayView name(e->d_name);
+        if (!name.startsWith('.') || !name.contains(".gpuwb-") || !name.endsWith(".part"))
+            continue;
+        const int fd = ::openat(dirFd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        struct stat st {};
+        struct stat now {};
+        // Unlinked under the lock, and only while the name still is that file.
+        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid()
+            && st.st_mtime < quietSince && ::flock(fd, LOCK_EX | LOCK_NB) == 0
+            && ::fstatat(dirFd, e->d_name, &now, AT_SYMLINK_NOFOLLOW) == 0
+            && now.st_dev == st.st_dev && now.st_ino == st.st_ino
+            && ::unlinkat(dirFd, e->d_name, 0) == 0)
+            ++removed;
+        ::close(fd);
+    }
+    ::closedir(d);
+    return removed;
+}
 
 Error errnoError(int error, const QString &doing, const Location &location)
 {

@@ -23,6 +23,12 @@ Status rename(const Location &from, const Location &to);
 // A file, a symlink (not what it points to), or a directory with everything in it.
 Status remove(const Location &location);
 
+// Removes from `dir` the temporaries of our interrupted downloads and saves
+// (".NAME.gpuwb-XXXX.part"): regular files of this user, untouched for `quietSeconds`, that no
+// one holds a lock on (a download in progress holds one, see SftpTransferJob). Returns how
+// many went. Never follows links, never enters folders.
+int removeAbandonedTemporaries(const QByteArray &dir, qint64 quietSeconds = 60);
+
 // The error for a failed system call: code from errno ("permission-denied", "not-found", ...)
 // and a message such as "Permission denied writing /x: check the file's permissions".
 Error errnoError(int error, const QString &doing, const Location &location);

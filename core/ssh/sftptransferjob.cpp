@@ -3,6 +3,7 @@
 #include "core/fs/localfileops.h"
 #include "core/ssh/remotepath.h"
 #include "core/ssh/sftpops.h"
+#include "core/util/logging.h"
 
 #include <QFile>
 
@@ -11,6 +12,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -572,8 +574,18 @@ bool SftpTransferJob::openFile(sftp_session sftp, const Item &item)
             fileError(item.relative, error.message);
         return false;
     }
+    // What an earlier, interrupted download left in this folder goes first (once per folder).
+    const QByteArray folder = to.left(to.lastIndexOf('/') + 1);
+    if (!m_cleanedFolders.contains(folder)) {
+        m_cleanedFolders.insert(folder);
+        if (const int n = LocalFileOps::removeAbandonedTemporaries(folder))
+            qCInfo(lcSsh) << "removed" << n << "abandoned download temporaries in" << folder;
+    }
     m_temporary = SftpOps::temporaryPathBeside(to);
     m_localFd = ::open(m_temporary.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    // Held while it is written: a lock nobody holds marks a temporary as abandoned.
+    if (m_localFd >= 0)
+        ::flock(m_localFd, LOCK_EX | LOCK_NB);
     if (m_localFd < 0) {
         const int error = errno;
         m_temporary.clear();

@@ -6,6 +6,7 @@
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QList>
+#include <QSet>
 
 #include <atomic>
 #include <deque>
@@ -106,6 +107,7 @@ private:
     int m_localFd = -1;
     sftp_file_struct *m_remoteFile = nullptr;
     QByteArray m_temporary; // the temporary path at the destination side
+    QSet<QByteArray> m_cleanedFolders; // local folders already rid of abandoned temporaries
     std::deque<Pending> m_pending;
     qint64 m_sendOffset = 0;
     qint64 m_fileDone = 0;

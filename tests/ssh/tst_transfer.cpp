@@ -19,7 +19,9 @@
 #include <ftw.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
@@ -484,6 +486,57 @@ private slots:
         QTest::qWait(200);
         QCOMPARE(out.finishedCount, 1);
         QCOMPARE(down.finishedCount, 1);
+    }
+
+    // Issue 10, item 16: a download's temporaries left by an interruption are cleaned when
+    // the next download comes into that folder; one still written (locked), a recent one, a
+    // link and the user's own ".part" files stay.
+    void downloadRemovesAbandonedTemporaries()
+    {
+        const QByteArray dir = localDisk("dl");
+        QVERIFY(::mkdir(dir.constData(), 0755) == 0 || errno == EEXIST);
+        const auto make = [&](const char *name, bool old) {
+            const QByteArray path = dir + '/' + name;
+            QVERIFY(writeOnDisk(path, "partial", 0600, false));
+            if (old) {
+                const time_t then = ::time(nullptr) - 7200;
+                const timeval past[2] = {{then, 0}, {then, 0}};
+                QCOMPARE(::utimes(path.constData(), past), 0);
+            }
+        };
+        make(".x.bin.gpuwb-old1.part", true);
+        make(".other.gpuwb-old2.part", true);
+        make(".x.bin.gpuwb-fresh.part", false);
+        make(".x.bin.gpuwb-held.part", true);
+        make("mine.part", true);
+        make(".notours.part", true);
+        const QByteArray held = dir + "/.x.bin.gpuwb-held.part";
+        const int heldFd = ::open(held.constData(), O_RDONLY | O_CLOEXEC);
+        QVERIFY(heldFd >= 0);
+        QCOMPARE(::flock(heldFd, LOCK_EX | LOCK_NB), 0);
+        const QByteArray target = localDisk("kept-target");
+        QVERIFY(writeOnDisk(target, "not ours to delete", 0644, false));
+        QCOMPARE(::symlink(target.constData(), (dir + "/.y.gpuwb-link.part").constData()), 0);
+
+        QVERIFY(writeOnDisk(remoteDisk("x.bin"), "whole", 0644, true));
+        Outcome out;
+        Transfer download(m_connection.get(), Transfer::Direction::Download, remote(u"x.bin"_s),
+                          local(u"dl/x.bin"_s));
+        runToEnd(&download, &out);
+        QVERIFY(waitFinished(out));
+        QVERIFY2(out.status.ok(), qPrintable(out.status.errorMessage()));
+        const QList<QByteArray> left = leftovers(dir);
+        QVERIFY2(!left.contains(".x.bin.gpuwb-old1.part")
+                     && !left.contains(".other.gpuwb-old2.part"),
+                 left.join(' ').constData());
+        QVERIFY(left.contains(".x.bin.gpuwb-fresh.part"));
+        QVERIFY(left.contains(".x.bin.gpuwb-held.part"));
+        QVERIFY(left.contains(".y.gpuwb-link.part"));
+        QCOMPARE(left.size(), 3);
+        QCOMPARE(::access((dir + "/mine.part").constData(), F_OK), 0);
+        QCOMPARE(::access((dir + "/.notours.part").constData(), F_OK), 0);
+        QCOMPARE(::access(target.constData(), F_OK), 0);
+        ::close(heldFd);
     }
 
     void queueRunsTransfersAndPicksDirection()
