@@ -50,6 +50,43 @@ QByteArray readSmallFile(int dirFd, const char *name)
     return data;
 }
 
+// A link's target as the host should hold it: as written when it is relative and stays inside
+// the project on its way (`latest -> ckpt-3`), else the way from the link's folder to where
+// it resolves (`/home/me/proj/data/x` becomes `../data/x`), so that it works in the work
+// folder too. `parent` is the link's folder relative to the root.
+QByteArray linkTargetInside(const QByteArray &parent, const QByteArray &written,
+                            const QByteArray &parentReal, const QByteArray &resolved)
+{
+    if (!written.startsWith('/')) {
+        QList<QByteArray> parts = parent.isEmpty() ? QList<QByteArray>() : parent.split('/');
+        bool inside = true;
+        for (const QByteArray &part : written.split('/')) {
+            if (part == "..") {
+                if (parts.isEmpty()) {
+                    inside = false;
+                    break;
+                }
+                parts.removeLast();
+            } else if (!part.isEmpty() && part != ".") {
+                parts.append(part);
+            }
+        }
+        if (inside)
+            return written;
+    }
+    const QList<QByteArray> from = parentReal.split('/');
+    const QList<QByteArray> to = resolved.split('/');
+    qsizetype common = 0;
+    while (common < from.size() && common < to.size() && from.at(common) == to.at(common))
+        ++common;
+    QByteArrayList way;
+    for (qsizetype i = common; i < from.size(); ++i)
+        way.append("..");
+    for (qsizetype i = common; i < to.size(); ++i)
+        way.append(to.at(i));
+    return way.isEmpty() ? QByteArray(".") : way.join('/');
+}
+
 struct Walker
 {
     QByteArray rootBytes;
@@ -128,20 +165,28 @@ struct Walker
                     continue;
                 }
                 struct stat target;
-                if (::fstatat(fd, name, &target, 0) != 0) {
+                if (realPath.isEmpty() || ::fstatat(fd, name, &target, 0) != 0) {
                     if (!tree.rules.isIgnoredHere(path, false))
                         tree.notes.append(
                             u"%1 skipped: a symlink that points nowhere."_s.arg(path));
                     continue;
                 }
-                if (S_ISDIR(target.st_mode)) {
-                    if (!tree.rules.isIgnoredHere(path, true))
-                        tree.notes.append(
-                            u"%1 skipped: a symlink to a folder (links to files are copied as "
-                            "files; copy or ignore the folder instead)."_s.arg(path));
+                // Sent as a link (issue 10, item 7), as git and rsync -a keep them.
+                if (tree.rules.isIgnoredHere(path, false))
                     continue;
-                }
-                st = target; // a link to a file is synced as that file
+                char written[4096];
+                const ssize_t n = ::readlinkat(fd, name, written, sizeof written);
+                if (n <= 0 || size_t(n) >= sizeof written)
+                    continue; // changed meanwhile
+                const QByteArray parentReal = bytes.isEmpty() ? realRoot : realRoot + '/' + bytes;
+                SyncPlan::Entry link;
+                link.path = path;
+                link.mtime = qint64(st.st_mtim.tv_sec);
+                link.mode = 0777;
+                link.linkTarget = linkTargetInside(bytes, QByteArray(written, n), parentReal,
+                                                   realPath);
+                tree.links.append(link);
+                continue;
             }
             const bool isDir = S_ISDIR(st.st_mode);
             if (!isDir && !S_ISREG(st.st_mode)) {

@@ -12,13 +12,15 @@ namespace gpuwb {
 // size, whole-second mtime and permission bits, read with lstat by bytes (names need not be
 // UTF-8; they become QStrings as fromRemoteBytes() maps them). .gitignore files apply below
 // their folder, .gpuwbignore at the root and the extra patterns win over them; .git is never
-// entered. A symlink to a file is synced as that file; a symlink to a folder, a dangling link
-// and anything that is neither file nor folder are skipped with a note. Runs on any thread
-// (a worker, never the UI thread).
+// entered. A symlink whose target lies inside the project is synced as a link (its target
+// made relative when it was absolute or left the project on its way); one that points out of
+// the project, a dangling one and anything that is neither file, folder nor link are skipped
+// with a note. Runs on any thread (a worker, never the UI thread).
 struct LocalTree
 {
     QList<SyncPlan::Entry> files;
     QList<SyncPlan::Entry> directories; // parents first
+    QList<SyncPlan::Entry> links;       // with linkTarget
     IgnoreRules rules;
     QList<SyncPlan::LargeFolder> topFolders; // every top-level folder with what it would send
     QStringList notes;

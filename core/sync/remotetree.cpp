@@ -63,6 +63,11 @@ bool listFolder(sftp_session sftp, const QByteArray &root, const QString &relati
         if ((a->flags & SSH_FILEXFER_ATTR_PERMISSIONS) && S_ISLNK(a->permissions)) {
             item.mode = 0xFFFFFFFF;
             item.kind = RemoteTree::Kind::Symlink;
+            const QByteArray linkPath = full + '/' + name;
+            if (char *target = sftp_readlink(sftp, linkPath.constData())) {
+                item.linkTarget = QByteArray(target);
+                ssh_string_free_char(target);
+            }
         } else if ((a->flags & SSH_FILEXFER_ATTR_PERMISSIONS) && !isDir
                    && !S_ISREG(a->permissions)) {
             item.kind = RemoteTree::Kind::Other;
@@ -103,9 +108,11 @@ QByteArray RemoteTree::findScript(const QByteArray &root, const QByteArray &nonc
     // One record per entry: type, size, mtime, octal mode, path below the root, NUL-
     // terminated so that any name (newlines included) comes through. .git is never entered.
     // -H: a work folder that is itself a link (~/proj -> /gpfs/...) is entered.
+    // A symlink's record is followed by its target, NUL-terminated too.
     const QString find = shellJoin({u"find"_s, u"-H"_s, fromRemoteBytes(root), u"-mindepth"_s,
-                                    u"1"_s,
-                                    u"-name"_s, u".git"_s, u"-prune"_s, u"-o"_s, u"-printf"_s,
+                                    u"1"_s, u"-name"_s, u".git"_s, u"-prune"_s, u"-o"_s,
+                                    u"-type"_s, u"l"_s, u"-printf"_s,
+                                    u"%y %s %T@ %m %P\\0%l\\0"_s, u"-o"_s, u"-printf"_s,
                                     u"%y %s %T@ %m %P\\0"_s});
     return "printf 'gpuwb-list %s\\n' " + nonce + "; " + toRemoteBytes(find)
         + "; printf 'gpuwb-end %s %s\\n' " + nonce + " \"$?\"";
@@ -256,14 +263,20 @@ bool FindOutputReader::readRecord()
         return false;
     }
     const qsizetype stop = rest.indexOf('\0');
-    if (stop < 0) {
+    // A link's record has a second field, its target.
+    const qsizetype targetStop = stop >= 0 && rest.startsWith('l') ? rest.indexOf('\0', stop + 1)
+                                                                  : stop;
+    if (stop < 0 || targetStop < 0) {
         if (rest.size() > kMaxRecordBytes)
             return fail(unreadable(u"an entry longer than %1 bytes"_s.arg(kMaxRecordBytes)));
         --m_record;
         return false; // more to come
     }
     const QByteArrayView line = rest.first(stop);
-    m_at += stop + 1;
+    const QByteArrayView linkTarget = rest.sliced(stop + 1, targetStop - stop - 1);
+    if (targetStop > stop && linkTarget.isEmpty())
+        return fail(unreadable(u"a link without a target"_s));
+    m_at += targetStop + 1;
     // "T SIZE MTIME MODE PATH": four fields, then the path, which keeps its spaces.
     qsizetype cut[4];
     qsizetype pos = 0;
@@ -305,6 +318,7 @@ bool FindOutputReader::readRecord()
     const qsizetype dot = mtime.indexOf('.');
     item.mtime = (dot < 0 ? mtime : mtime.first(dot)).toLongLong();
     item.mode = kind == RemoteTree::Kind::Symlink ? 0xFFFFFFFF : mode.toUInt(nullptr, 8);
+    item.linkTarget = linkTarget.toByteArray();
     m_tree.items.insert(path, item);
     return true;
 }

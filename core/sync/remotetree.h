@@ -28,6 +28,7 @@ struct RemoteTree
         quint32 mode = 0;
         bool isDirectory = false;
         Kind kind = Kind::File;
+        QByteArray linkTarget; // a symlink's target as the host holds it
     };
     bool rootExists = false;
     QHash<QString, Item> items; // relative path -> what is there
@@ -42,8 +43,8 @@ struct RemoteTree
 
     // The find command's script for `root`, its records framed by `nonce` (letters and
     // digits): a start line "gpuwb-list NONCE", one NUL-terminated record per entry, then
-    // "gpuwb-end NONCE STATUS". Whatever the login shell prints before the start line (rc
-    // file banners) is skipped.
+    // "gpuwb-end NONCE STATUS"; a symlink's record is followed by its target, NUL-terminated.
+    // Whatever the login shell prints before the start line (rc file banners) is skipped.
     static QByteArray findScript(const QByteArray &root, const QByteArray &nonce);
     // Reads findScript()'s output strictly: every record must have a known type character,
     // decimal size and mtime, octal mode and a relative path without empty, "." or ".."

@@ -18,6 +18,7 @@ struct SyncPlan
         qint64 size = 0;
         qint64 mtime = 0; // seconds since the epoch
         quint32 mode = 0; // permission bits
+        QByteArray linkTarget; // a symlink's target, relative and inside the project
     };
     struct LargeFolder
     {
@@ -29,6 +30,7 @@ struct SyncPlan
     bool firstSync = false;       // the remote folder is missing or empty
     QList<Entry> uploads;         // new or changed files (size or mtime differ)
     QStringList directories;      // folders to create, parents first
+    QList<Entry> links;           // symlinks to create or re-point (new, or another target)
     QStringList deletions;        // remote files not in the project (only with deleteExtraneous)
     qint64 bytesToSend = 0;
     int unchangedFiles = 0;

@@ -67,6 +67,24 @@ SyncPlan SyncPlanner::make(const LocalTree &local, const RemoteTree &remote,
         plan.uploads.append(file);
         plan.bytesToSend += file.size;
     }
+    // Links are compared by their target (their times are not kept by SFTP).
+    for (const SyncPlan::Entry &link : local.links) {
+        localPaths.insert(link.path);
+        if (underLinkedFolder(link.path))
+            continue;
+        const auto it = remote.items.constFind(link.path);
+        if (it != remote.items.constEnd()) {
+            if (it->kind == RemoteTree::Kind::Directory || it->kind == RemoteTree::Kind::Other) {
+                plan.clashes.append(link.path);
+                continue;
+            }
+            if (it->kind == RemoteTree::Kind::Symlink && it->linkTarget == link.linkTarget) {
+                ++plan.unchangedFiles;
+                continue;
+            }
+        }
+        plan.links.append(link);
+    }
     if (options.deleteExtraneous) {
         QStringList extraneous;
         for (auto it = remote.items.constBegin(); it != remote.items.constEnd(); ++it) {

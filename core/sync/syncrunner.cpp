@@ -128,6 +128,7 @@ SshStep SyncRunner::step(SshSessionContext &context)
     case Phase::Place: return place(m_sftp);
     case Phase::Folders: return folders(m_sftp);
     case Phase::Files: return files(m_sftp);
+    case Phase::Links: return links(m_sftp);
     case Phase::Delete: return deletions(m_sftp);
     case Phase::Done: break;
     }
@@ -401,7 +402,7 @@ SshStep SyncRunner::place(sftp_session sftp)
     (void)SftpOps::remove(sftp, shown(m_staging));
     m_staging.clear();
     m_next = 0;
-    m_phase = Phase::Delete;
+    m_phase = Phase::Links;
     return SshStep::Again;
 }
 
@@ -459,7 +460,7 @@ SshStep SyncRunner::files(sftp_session sftp)
         if (!m_remoteFile) {
             if (m_next >= m_plan.uploads.size()) {
                 m_next = 0;
-                m_phase = Phase::Delete;
+                m_phase = Phase::Links;
                 return SshStep::Again;
             }
             const SyncPlan::Entry &file = m_plan.uploads.at(m_next);
@@ -559,6 +560,28 @@ SshStep SyncRunner::files(sftp_session sftp)
         ++m_next;
         report(false);
     }
+    return SshStep::Again;
+}
+
+SshStep SyncRunner::links(sftp_session sftp)
+{
+    // Each link is made beside its place and renamed over whatever link or file is there, so
+    // the path never goes missing.
+    for (int ops = 0; ops < StepBudgetOps && m_next < m_plan.links.size(); ++ops, ++m_next) {
+        const SyncPlan::Entry &link = m_plan.links.at(m_next);
+        const QByteArray to = remotePath(link.path);
+        const QByteArray temporary = SftpOps::temporaryPathBeside(to);
+        if (sftp_symlink(sftp, link.linkTarget.constData(), temporary.constData()) < 0)
+            return fail(SftpOps::lastError(sftp, u"creating the link"_s, shown(to)));
+        if (Status s = SftpOps::replace(sftp, temporary, to, shown(to)); !s) {
+            sftp_unlink(sftp, temporary.constData());
+            return fail(s.error());
+        }
+    }
+    if (m_next < m_plan.links.size())
+        return SshStep::Again;
+    m_next = 0;
+    m_phase = Phase::Delete;
     return SshStep::Again;
 }
 

@@ -44,7 +44,7 @@ public:
     static Result<bool> remoteHasTar(ssh_session_struct *session);
 
 private:
-    enum class Phase { Prepare, Stream, EndStream, Place, Folders, Files, Delete, Done };
+    enum class Phase { Prepare, Stream, EndStream, Place, Folders, Files, Links, Delete, Done };
 
     SshStep prepare(sftp_session_struct *sftp, ssh_session_struct *session);
     SshStep stream();
@@ -52,6 +52,7 @@ private:
     SshStep place(sftp_session_struct *sftp);
     SshStep folders(sftp_session_struct *sftp);
     SshStep files(sftp_session_struct *sftp);
+    SshStep links(sftp_session_struct *sftp);
     SshStep deletions(sftp_session_struct *sftp);
     SshStep fail(const Error &error);
     SshStep finish();

@@ -41,8 +41,10 @@ private slots:
         // A banner that ends without a newline, then the records (one name with a newline
         // and spaces, one not UTF-8).
         const QByteArray out = "Welcome!\nQuota:93%used"
-            + listing(record("d 4096 1700000000.25 755 a") + record("f 13 1700000001.0 644 a/r s.bin")
+            + listing(record("d 4096 1700000000.25 755 a")
+                      + record("f 13 1700000001.0 644 a/r s.bin")
                       + record("f 2 5 600 a/new\nline") + record("l 7 5 777 link")
+                      + record("a/r s.bin")
                       + record("p 0 5 644 fifo") + record("f 1 5 644 caf\xe9"));
         auto parsed = RemoteTree::parseFindOutput(out, Nonce, IgnoreRules());
         QVERIFY(parsed.has_value());
@@ -56,6 +58,7 @@ private slots:
         QCOMPARE(tree.items.value(u"a/r s.bin"_s).mode, 0644u);
         QCOMPARE(tree.items.value(u"a/new\nline"_s).mode, 0600u);
         QCOMPARE(tree.items.value(u"link"_s).kind, RemoteTree::Kind::Symlink);
+        QCOMPARE(tree.items.value(u"link"_s).linkTarget, QByteArray("a/r s.bin"));
         QCOMPARE(tree.items.value(u"fifo"_s).kind, RemoteTree::Kind::Other);
         QVERIFY(tree.items.contains(fromRemoteBytes("caf\xe9")));
     }
@@ -79,6 +82,7 @@ private slots:
         QTest::newRow("no end") << QByteArray("gpuwb-list " + Nonce + "\n"
                                               + QByteArray("f 1 2 644 a\0", 12));
         QTest::newRow("bad status") << listing(QByteArray("f 1 2 644 a\0", 12), "zero");
+        QTest::newRow("link without target") << listing(QByteArray("l 1 2 777 a\0\0", 13));
     }
     void rejectsWhatItCannotRead()
     {
@@ -184,16 +188,19 @@ private slots:
             QCOMPARE(::write(fd, "12345", 5), ssize_t(5));
             ::close(fd);
         }
+        QVERIFY(::symlink("sub dir/a\nb", (root + "/to a\nb").constData()) == 0);
         QProcess sh;
         sh.start(u"/bin/sh"_s, {u"-c"_s, QString::fromUtf8(
                                               "printf 'banner without newline'; eval \"$1\""),
-                                u"sh"_s, QString::fromLocal8Bit(RemoteTree::findScript(root, Nonce))});
+                                u"sh"_s,
+                                QString::fromLocal8Bit(RemoteTree::findScript(root, Nonce))});
         QVERIFY(sh.waitForFinished(30000));
         auto parsed = RemoteTree::parseFindOutput(sh.readAllStandardOutput(), Nonce,
                                                   IgnoreRules());
         QVERIFY(parsed.has_value());
         QVERIFY2(parsed->ok(), qPrintable(parsed->errorMessage()));
-        QCOMPARE(parsed->value().items.size(), 5);
+        QCOMPARE(parsed->value().items.size(), 6);
+        QCOMPARE(parsed->value().items.value(u"to a\nb"_s).linkTarget, QByteArray("sub dir/a\nb"));
         QCOMPARE(parsed->value().items.value(u"sub dir"_s).mode, 0750u);
         QCOMPARE(parsed->value().items.value(u"sub dir/a\nb"_s).size, 5);
         QVERIFY(parsed->value().items.contains(fromRemoteBytes("caf\xe9")));

@@ -1,6 +1,7 @@
 #include "core/ssh/remotepath.h"
 #include "core/ssh/sshconnection.h"
 #include "core/sync/projectsync.h"
+#include "core/sync/syncplanner.h"
 #include "helpers/sshtest.h"
 
 #include <QCryptographicHash>
@@ -114,6 +115,14 @@ int execSessions(const SshdServer &server)
     return int(server.log().count(u"Starting session: command"_s));
 }
 
+// A symlink's target on disk, or "<not a link>".
+QByteArray linkOnDisk(const QByteArray &path)
+{
+    char target[4096];
+    const ssize_t n = ::readlink(path.constData(), target, sizeof target);
+    return n < 0 ? QByteArray("<not a link>") : QByteArray(target, n);
+}
+
 } // namespace
 
 class TestProjectSync : public QObject
@@ -136,6 +145,7 @@ private slots:
     void folderLinkedOnTheHostIsLeftAlone();
     void foreignRemoteFolderIsRefused();
     void linksOutOfTheProjectStayHome();
+    void linksInsideTheProjectAreLinks();
     void interruptedTemporariesAreNotSynced();
 
 private:
@@ -552,16 +562,15 @@ void TestProjectSync::largeFolderWarning()
     QCOMPARE(plan->largeFolders[0].files, 1);
     QCOMPARE(plan->largeFolders[1].path, u"datasets"_s);
     QCOMPARE(plan->bytesToSend, qint64((3 << 20) + (2 << 20) + 101));
-    // A symlink to a folder is skipped with a note; one to a file is copied as the file.
+    // Links inside the project are links, whatever they point to: no bytes, no note.
     QVERIFY(::symlink("src", (local() + "/srclink").constData()) == 0);
-    QVERIFY(::symlink("train.py", (local() + "/trainlink.py").constData()) == 0);
+    QVERIFY(::symlink("checkpoints/a.pt", (local() + "/latest.pt").constData()) == 0);
+    const qint64 before = plan->bytesToSend;
     plan = planNow(*sync);
     QVERIFY(plan.ok());
-    QVERIFY(plan->notes.join(u'\n').contains(u"srclink"_s));
-    bool linkedFile = false;
-    for (const auto &e : plan->uploads)
-        linkedFile |= e.path == u"trainlink.py"_s;
-    QVERIFY(linkedFile);
+    QCOMPARE(plan->bytesToSend, before);
+    QCOMPARE(plan->links.size(), 2);
+    QVERIFY(plan->notes.isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestProjectSync)
@@ -616,7 +625,7 @@ void TestProjectSync::foreignRemoteFolderIsRefused()
 }
 
 // Item 7: a link that leaves the project is never followed (a cloned repository's
-// `data.txt -> ~/.ssh/id_ed25519`); a link inside it still is.
+// `data.txt -> ~/.ssh/id_ed25519`); a link inside it is sent as a link.
 void TestProjectSync::linksOutOfTheProjectStayHome()
 {
     QTemporaryDir outside;
@@ -636,13 +645,68 @@ void TestProjectSync::linksOutOfTheProjectStayHome()
     for (const SyncPlan::Entry &e : plan->uploads)
         sent.append(e.path);
     sent.sort();
-    QCOMPARE(sent, (QStringList{u"sub/inside.py"_s, u"sub/x.txt"_s, u"train.py"_s}));
+    QCOMPARE(sent, (QStringList{u"sub/x.txt"_s, u"train.py"_s}));
+    QCOMPARE(plan->links.size(), 1);
+    QCOMPARE(plan->links.first().path, u"sub/inside.py"_s);
     QVERIFY2(plan->notes.filter(u"data.txt skipped"_s).size() == 1,
              qPrintable(plan->notes.join(u'\n')));
     QVERIFY(runNow(*sync, *plan).status.ok());
     QCOMPARE(test::readOnDisk(remote() + "/data.txt"), QByteArray("<missing>"));
     QCOMPARE(test::readOnDisk(remote() + "/sub/relative.txt"), QByteArray("<missing>"));
     QCOMPARE(test::readOnDisk(remote() + "/sub/inside.py"), QByteArray("t"));
+    QCOMPARE(linkOnDisk(remote() + "/sub/inside.py"), QByteArray("../train.py"));
+}
+
+// Item 7, second half: links inside the project arrive as links with a target that works in
+// the work folder (absolute ones made relative), over the tar stream and over SFTP; a changed
+// target re-points the link, an unchanged one costs nothing, a remote file in a link's place
+// is replaced without the path ever missing.
+void TestProjectSync::linksInsideTheProjectAreLinks()
+{
+    QVERIFY(writeFile(local() + "/data/real.bin", "real"));
+    QVERIFY(writeFile(local() + "/data/other.bin", "other"));
+    for (int i = 0; i < SyncPlanner::ArchiveMinFiles; ++i) // first sync: one tar stream
+        QVERIFY(writeFile(local() + "/src/f" + QByteArray::number(i) + ".py", "x"));
+    QVERIFY(::symlink("data/real.bin", (local() + "/latest").constData()) == 0);
+    QVERIFY(::symlink("data", (local() + "/datalink").constData()) == 0);
+    QVERIFY(::symlink((local() + "/data/real.bin").constData(), (local() + "/abs").constData())
+            == 0);
+    QVERIFY(::symlink("../data", (local() + "/src/up").constData()) == 0);
+    QVERIFY(::symlink("../../" + QFile::encodeName(QFileInfo(m_local->path()).fileName())
+                          + "/data/other.bin",
+                      (local() + "/src/roundabout").constData())
+            == 0);
+    auto sync = makeSync();
+    Result<SyncPlan> plan = planNow(*sync);
+    QVERIFY2(plan.ok(), qPrintable(plan.errorMessage()));
+    QCOMPARE(plan->links.size(), 5);
+    QVERIFY(plan->useArchiveStream);
+    QVERIFY(runNow(*sync, *plan).status.ok());
+    QCOMPARE(linkOnDisk(remote() + "/latest"), QByteArray("data/real.bin"));
+    QCOMPARE(linkOnDisk(remote() + "/datalink"), QByteArray("data"));
+    QCOMPARE(linkOnDisk(remote() + "/abs"), QByteArray("data/real.bin"));
+    QCOMPARE(linkOnDisk(remote() + "/src/up"), QByteArray("../data"));
+    QCOMPARE(linkOnDisk(remote() + "/src/roundabout"), QByteArray("../data/other.bin"));
+    QCOMPARE(test::readOnDisk(remote() + "/datalink/real.bin"), QByteArray("real"));
+
+    plan = planNow(*sync); // nothing changed
+    QVERIFY(plan.ok());
+    QVERIFY(plan->links.isEmpty());
+    QVERIFY(plan->uploads.isEmpty());
+
+    // Re-pointed locally; and a plain file on the host where the project has a link.
+    QVERIFY(::unlink((local() + "/latest").constData()) == 0);
+    QVERIFY(::symlink("data/other.bin", (local() + "/latest").constData()) == 0);
+    QVERIFY(::unlink((remote() + "/datalink").constData()) == 0);
+    QVERIFY(test::writeOnDisk(remote() + "/datalink", "a file", 0644, true));
+    plan = planNow(*sync);
+    QVERIFY(plan.ok());
+    QCOMPARE(plan->links.size(), 2);
+    QVERIFY(!plan->useArchiveStream);
+    QVERIFY(runNow(*sync, *plan).status.ok());
+    QCOMPARE(linkOnDisk(remote() + "/latest"), QByteArray("data/other.bin"));
+    QCOMPARE(test::readOnDisk(remote() + "/latest"), QByteArray("other"));
+    QCOMPARE(linkOnDisk(remote() + "/datalink"), QByteArray("data"));
 }
 
 // Item 16: a save's or download's temporary left by an interruption is not project content.
