@@ -4,6 +4,7 @@
 #include "app/terminalprompter.h"
 #include "core/fs/localfilesystem.h"
 #include "core/ssh/remotepath.h"
+#include "core/util/pathbytes.h"
 #include "core/ssh/sftpfilesystem.h"
 #include "core/ssh/sshconnection.h"
 #include "core/ssh/sshconnections.h"
@@ -61,7 +62,7 @@ Place parsePlace(const QString &text)
 
 QByteArray nameBytes(const Location &location, const QString &name)
 {
-    return location.isLocal() ? QFile::encodeName(name) : toRemoteBytes(name);
+    return toPathBytes(name); // the same mapping on both sides: every byte round-trips
 }
 
 // Waits in a local event loop for an asynchronous operation that reports through a callback

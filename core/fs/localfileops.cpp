@@ -1,5 +1,7 @@
 #include "core/fs/localfileops.h"
 
+#include "core/util/pathbytes.h"
+
 #include <QFile>
 #include <QLocale>
 #include <QSaveFile>
@@ -67,9 +69,10 @@ Error notLocal(const Location &location)
                      location.displayName(), location.host())};
 }
 
+// By bytes, so that a name that is not UTF-8 (kept as U+DC80+byte) is found again.
 QByteArray nativePath(const Location &location)
 {
-    return QFile::encodeName(location.path());
+    return toPathBytes(location.path());
 }
 
 QDateTime modifiedTime(const struct stat &st)
@@ -207,7 +210,7 @@ Result<QList<FileInfo>> list(const Location &dir)
             continue;
         int error = 0;
         // An entry removed since readdir() saw it is simply not listed.
-        if (auto info = infoAt(fd, name, dir.child(QFile::decodeName(name)), &error))
+        if (auto info = infoAt(fd, name, dir.child(fromPathBytes(QByteArray(name))), &error))
             entries.append(*info);
         errno = 0;
     }

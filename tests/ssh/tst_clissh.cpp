@@ -475,8 +475,8 @@ void tst_CliSsh::cpInterruptedLeavesOriginal()
 }
 
 // Issue 10: a remote name that is not UTF-8 (`caf\351`, as `gpuwb ls` shows it) is copied
-// when named on the command line as its bytes, as OpenSSH's scp does. (Local names that are
-// not UTF-8 still go through QFile::encodeName: core/fs cannot use the remote byte mapping.)
+// when named on the command line as its bytes, as OpenSSH's scp does; so is a local one,
+// uploaded under its own bytes.
 void tst_CliSsh::cpNamesAreBytes()
 {
     const QString dir = m_server.makeRemoteScratchDir();
@@ -497,6 +497,21 @@ void tst_CliSsh::cpNamesAreBytes()
     QVERIFY2(process.exitCode() == 0, process.readAllStandardError().constData());
     QCOMPARE(gpuwb::test::readOnDisk(QFile::encodeName(local.path()) + "/caf\xe9"),
              QByteArray("latin-1 named\n"));
+
+    // The other way: a local name that is not UTF-8, uploaded into a remote folder.
+    QVERIFY(writeRaw(QFile::encodeName(local.path()) + "/na\xefve", "local latin-1\n"));
+    QProcess upload;
+    upload.setProcessEnvironment(m_env);
+    upload.setWorkingDirectory(m_work.filePath(u"cwd"_s));
+    upload.setStandardInputFile(QProcess::nullDevice());
+    upload.setUnixProcessParameters(QProcess::UnixProcessFlag::CreateNewSession);
+    const QString uploadScript = u"exec \"$0\" cp \"$1/na$(printf '\\357')ve\" \"$2/\""_s;
+    upload.start(u"/bin/sh"_s, {u"-c"_s, uploadScript, qEnvironmentVariable("GPUWB_GPUWB"),
+                                local.path(), remote(dir)});
+    QVERIFY(upload.waitForFinished(120000));
+    QVERIFY2(upload.exitCode() == 0, upload.readAllStandardError().constData());
+    QCOMPARE(gpuwb::test::readOnDisk(QFile::encodeName(dir) + "/na\xefve"),
+             QByteArray("local latin-1\n"));
 }
 
 void tst_CliSsh::errorRefusedPort()
