@@ -567,6 +567,30 @@ private slots:
         QCOMPARE(w.finishedCount, 1);
     }
 
+    // The host restarted under the job: the boot id the wrapper wrote is not the host's any
+    // more (what a reboot does to /proc/sys/kernel/random/boot_id, written here instead).
+    void rebootedHostIsLost()
+    {
+        QString id;
+        RemoteJob *job = makeJob(spec(u"echo up; sleep 600"_s), &id);
+        Watch w;
+        w.follow(job, this);
+        job->start();
+        QTRY_VERIFY_WITH_TIMEOUT(w.lines.contains(u"up"_s), 60'000);
+        QTRY_VERIFY_WITH_TIMEOUT(job->processGroup() > 0, 30'000);
+        QCOMPARE(::kill(-pid_t(job->processGroup()), SIGKILL), 0);
+        QFile boot(remoteJobFolder(id) + u"/boot"_s);
+        QVERIFY(boot.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        boot.write("00000000-1111-2222-3333-444444444444\n");
+        boot.close();
+        QTRY_VERIFY_WITH_TIMEOUT(w.result.has_value(), 60'000);
+        QCOMPARE(int(w.result->state), int(JobState::Lost));
+        QVERIFY2(w.result->message.contains(u"restarted while the job ran"_s),
+                 qPrintable(w.result->message));
+        QVERIFY(QFile::exists(remoteJobFolder(id) + u"/log"_s)); // nothing removed
+        QCOMPARE(w.finishedCount, 1);
+    }
+
     void vanishedFolderIsLost()
     {
         QString id;
