@@ -131,6 +131,8 @@ private slots:
     void cpInterruptedLeavesOriginal();
     void cpNamesAreBytes();
     void errorRefusedPort();
+    void errorNoNameNoRoute_data();
+    void errorNoNameNoRoute();
     void errorUnknownHostKeyWithoutTerminal();
     void errorMissingRemotePath();
     void terminalAcceptsUnknownHostKey();
@@ -524,6 +526,43 @@ void tst_CliSsh::errorRefusedPort()
     QVERIFY2(run.err.startsWith("gpuwb: ") && run.err.count('\n') == 1, run.err.constData());
     QVERIFY2(run.err.toLower().contains("refused"), run.err.constData());
     QVERIFY(run.out.isEmpty());
+}
+
+// A name that does not resolve and an address without a route, in a network namespace of the
+// test's own (no interface is up there, so nothing leaves the machine): one line that names
+// the host, exit 1.
+void tst_CliSsh::errorNoNameNoRoute_data()
+{
+    QTest::addColumn<QString>("hostName");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::newRow("dns") << u"gpu-node.invalid"_s << QByteArray("gpu-node.invalid");
+    QTest::newRow("route") << u"10.255.255.1"_s << QByteArray("10.255.255.1");
+}
+
+void tst_CliSsh::errorNoNameNoRoute()
+{
+    QFETCH(QString, hostName);
+    QFETCH(QByteArray, expected);
+    QProcess probe;
+    probe.start(u"unshare"_s, {u"-n"_s, u"true"_s});
+    if (!probe.waitForFinished(10000) || probe.exitCode() != 0)
+        QSKIP("no network namespace here (unshare -n needs root)");
+    const QString alias = u"gpuwb-away-"_s + QString::fromLatin1(QTest::currentDataTag());
+    m_server.appendClientConfig(u"\nHost %1\n    HostName %2\n    User %3\n"
+                                "    ConnectTimeout 5\n"_s.arg(alias, hostName,
+                                                               SshdServer::userName()));
+    QProcess process;
+    process.setProcessEnvironment(m_env);
+    process.setWorkingDirectory(m_work.filePath(u"cwd"_s));
+    process.setStandardInputFile(QProcess::nullDevice());
+    process.start(u"unshare"_s, {u"-n"_s, qEnvironmentVariable("GPUWB_GPUWB"), u"ls"_s,
+                                 alias + u":/"_s});
+    QVERIFY(process.waitForFinished(60000));
+    const QByteArray err = process.readAllStandardError();
+    QCOMPARE(process.exitCode(), 1);
+    QVERIFY2(err.startsWith("gpuwb: ") && err.count('\n') == 1, err.constData());
+    QVERIFY2(err.contains(expected), err.constData());
+    QVERIFY(process.readAllStandardOutput().isEmpty());
 }
 
 void tst_CliSsh::errorUnknownHostKeyWithoutTerminal()
