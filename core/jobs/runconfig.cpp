@@ -23,6 +23,14 @@ const QStringList TopLevelKeys{u"name"_s,  u"command"_s,   u"workdir"_s,   u"tar
                                u"setup"_s, u"artifacts"_s, u"remote_dir"_s};
 constexpr qint64 MaxConfigBytes = 1 << 20;
 
+// One line's decoder: a sequence the line cuts off is an error (not held for a next call), and
+// a byte-order mark inside the file stays a character (only the file's first is dropped).
+QStringDecoder lineDecoder()
+{
+    return QStringDecoder(QStringDecoder::Utf8,
+                          QStringDecoder::Flag::Stateless | QStringDecoder::Flag::ConvertInitialBom);
+}
+
 Error lineError(int line, const QString &what)
 {
     return Error{u"run-config"_s, u"gpuwb.toml line %1: %2"_s.arg(line).arg(what)};
@@ -275,7 +283,7 @@ Result<RunConfig> parseRunConfig(const QByteArray &text)
         ++lineNumber;
         if (raw.endsWith('\r'))
             raw.chop(1);
-        QStringDecoder decoder(QStringDecoder::Utf8);
+        QStringDecoder decoder = lineDecoder();
         QString lineText = decoder(raw);
         if (decoder.hasError())
             return lineError(lineNumber, u"the text is not valid UTF-8; save gpuwb.toml as UTF-8"_s);
@@ -466,8 +474,12 @@ QByteArray serializeRunConfig(const RunConfig &config)
 // the line on its own, so quoted keys work too.
 static QString lineKey(const QString &line, bool inEnv)
 {
-    if (!inEnv)
-        return line.left(line.indexOf(u'=')).trimmed().remove(u'"').remove(u'\'');
+    if (!inEnv) {
+        LineReader r(line, 0);
+        r.skipSpace();
+        const Result<QString> key = r.readKey();
+        return key ? *key : QString();
+    }
     const auto one = parseRunConfig("command = 'x'\n[env]\n" + line.toUtf8() + '\n');
     return one.ok() && one->env.size() == 1 ? one->env.firstKey() : QString();
 }
@@ -498,8 +510,8 @@ QByteArray updateRunConfigText(const QByteArray &existing, const RunConfig &conf
                 envEnd = out.size();
             if (firstSection < 0)
                 firstSection = out.size();
-            inEnv = t.startsWith(u"[env]");
-            hadEnv = hadEnv || inEnv;
+            inEnv = true; // the parser allows no other table, written [env] or [ env ]
+            hadEnv = true;
             out << line;
             continue;
         }
@@ -521,7 +533,9 @@ QByteArray updateRunConfigText(const QByteArray &existing, const RunConfig &conf
     }
     if (inEnv)
         envEnd = out.size();
-    // New top-level keys go before the first table; new variables at the end of [env].
+    // New top-level keys go before the first table (at the end when there is none, before an
+    // [env] added now); new variables at the end of [env].
+    const qsizetype topAt = firstSection < 0 ? out.size() : firstSection;
     QStringList newEnv;
     for (auto it = config.env.cbegin(); it != config.env.cend(); ++it)
         if (!seenEnv.contains(it.key()))
@@ -538,9 +552,8 @@ QByteArray updateRunConfigText(const QByteArray &existing, const RunConfig &conf
     for (const QString &key : TopLevelKeys)
         if (!seenTop.contains(key) && !top.value(key).isEmpty())
             newTop << key + u" = "_s + top.value(key);
-    const qsizetype at = firstSection < 0 ? out.size() : firstSection;
     for (qsizetype i = 0; i < newTop.size(); ++i)
-        out.insert(at + i, newTop.at(i));
+        out.insert(topAt + i, newTop.at(i));
     return (out.join(u'\n') + u'\n').toUtf8();
 }
 
@@ -555,6 +568,7 @@ struct TargetSpot
     qsizetype insertAt = 0;    // otherwise: a new line goes in here
     bool newlineBefore = false; // ... after a newline (the line there has none)
     QByteArray eol = "\n";     // ... ending as the lines around it do
+    bool completesCrlf = false; // the line before ends in a lone \r: the newline is just \n
 };
 
 TargetSpot findTarget(const QByteArray &text)
@@ -570,13 +584,15 @@ TargetSpot findTarget(const QByteArray &text)
         if (!hasNewline)
             end = text.size();
         QByteArrayView raw = QByteArrayView(text).sliced(pos, end - pos);
-        const bool crlf = raw.endsWith('\r');
-        if (crlf)
+        const bool endsInCr = raw.endsWith('\r');
+        if (endsInCr)
             raw.chop(1);
+        // A last line that ends in \r without \n: what follows it needs only the \n.
+        const bool crlf = endsInCr && hasNewline;
         const qsizetype lineStart = pos;
         pos = end + 1;
         ++lineNumber;
-        QStringDecoder decoder(QStringDecoder::Utf8);
+        QStringDecoder decoder = lineDecoder();
         const QString line = decoder(raw);
         if (decoder.hasError())
             continue; // not a line we can read, so not one we change
@@ -593,7 +609,8 @@ TargetSpot findTarget(const QByteArray &text)
             continue;
         lastKeyEnd = hasNewline ? pos : text.size();
         spot.newlineBefore = !hasNewline;
-        spot.eol = crlf ? "\r\n" : "\n";
+        spot.eol = crlf || endsInCr ? "\r\n" : "\n";
+        spot.completesCrlf = endsInCr && !hasNewline;
         if (*key != u"target"_s || spot.valueStart >= 0)
             continue;
         r.skipSpace();
@@ -638,7 +655,9 @@ QByteArray setTargetInText(const QByteArray &text, const QString &target)
         return out.replace(spot.valueStart, spot.valueEnd - spot.valueStart, value);
     const QByteArray line = "target = " + value;
     // After a last line without a newline, the file stays without a final newline.
-    return out.insert(spot.insertAt, spot.newlineBefore ? spot.eol + line : line + spot.eol);
+    if (spot.newlineBefore)
+        return out.insert(spot.insertAt, (spot.completesCrlf ? "\n" : spot.eol) + line);
+    return out.insert(spot.insertAt, line + spot.eol);
 }
 
 Result<RunConfig> loadRunConfig(const QString &projectDir)

@@ -1,35 +1,13 @@
 #include "core/ssh/knownhostsmarkers.h"
 
+#include "core/util/wildcard.h"
+
 #include <QFile>
 #include <QMessageAuthenticationCode>
 
 namespace gpuwb {
 
 namespace {
-
-// OpenSSH's match_pattern: * any run, ? any one character.
-bool wildcardMatch(const char *text, const char *pattern)
-{
-    for (;;) {
-        if (*pattern == '\0')
-            return *text == '\0';
-        if (*pattern == '*') {
-            while (*pattern == '*')
-                ++pattern;
-            if (*pattern == '\0')
-                return true;
-            for (; *text; ++text) {
-                if (wildcardMatch(text, pattern))
-                    return true;
-            }
-            return false;
-        }
-        if (*text == '\0' || (*pattern != '?' && *pattern != *text))
-            return false;
-        ++text;
-        ++pattern;
-    }
-}
 
 // "|1|BASE64SALT|BASE64HMAC": HMAC-SHA1 of the name keyed with the salt.
 bool hashedMatch(const QByteArray &entry, const QByteArray &name)
@@ -58,7 +36,7 @@ bool KnownHostsMarkers::matchesHost(const QByteArray &patterns, const QString &h
         }
         const bool negated = raw.startsWith('!');
         const QByteArray pattern = (negated ? raw.mid(1) : raw).toLower();
-        if (wildcardMatch(name.constData(), pattern.constData())) {
+        if (wildcardMatch(name, pattern)) {
             if (negated)
                 return false; // a negated match wins over every other
             matched = true;
@@ -92,9 +70,10 @@ KnownHostsMarkers KnownHostsMarkers::parse(const QByteArray &contents)
 KnownHostsMarkers KnownHostsMarkers::read(const QString &path)
 {
     QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
+    // known_hosts files hold a few hundred lines; one past 16 MiB is not read.
+    if (!file.open(QIODevice::ReadOnly) || file.size() > (16 << 20))
         return {};
-    return parse(file.read(16 << 20));
+    return parse(file.readAll());
 }
 
 bool KnownHostsMarkers::isRevoked(const QString &hostName, const QByteArray &keyBase64) const

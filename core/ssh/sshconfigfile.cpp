@@ -1,5 +1,7 @@
 #include "core/ssh/sshconfigfile.h"
 
+#include "core/util/wildcard.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -190,13 +192,8 @@ bool SshConfigFile::hostMatches(const QStringList &patterns, const QString &alia
     for (const QString &p : patterns) {
         const bool negated = p.startsWith(u'!');
         const QString pattern = negated ? p.mid(1) : p;
-        const QRegularExpression re(
-            QRegularExpression::wildcardToRegularExpression(
-                pattern, QRegularExpression::UnanchoredWildcardConversion),
-            QRegularExpression::CaseInsensitiveOption);
-        const QRegularExpression anchored(u"\\A(?:"_s + re.pattern() + u")\\z"_s,
-                                          QRegularExpression::CaseInsensitiveOption);
-        if (anchored.match(alias).hasMatch()) {
+        // OpenSSH's patterns: only * and ? are special ("Host gpu[1]" is that name).
+        if (wildcardMatch(alias, pattern, Qt::CaseInsensitive)) {
             if (negated)
                 return false;
             matched = true;

@@ -266,14 +266,19 @@ bool FindOutputReader::readRecord()
     // A link's record has a second field, its target.
     const qsizetype targetStop = stop >= 0 && rest.startsWith('l') ? rest.indexOf('\0', stop + 1)
                                                                   : stop;
+    // The same limit whether the entry arrives at once or in pieces: an unfinished entry longer
+    // than the limit can only end longer still.
+    const qsizetype seen = stop < 0 || targetStop < 0 ? rest.size() : targetStop;
+    if (seen > kMaxRecordBytes)
+        return fail(unreadable(u"an entry longer than %1 bytes"_s.arg(kMaxRecordBytes)));
     if (stop < 0 || targetStop < 0) {
-        if (rest.size() > kMaxRecordBytes)
-            return fail(unreadable(u"an entry longer than %1 bytes"_s.arg(kMaxRecordBytes)));
         --m_record;
         return false; // more to come
     }
     const QByteArrayView line = rest.first(stop);
-    const QByteArrayView linkTarget = rest.sliced(stop + 1, targetStop - stop - 1);
+    const QByteArrayView linkTarget = targetStop > stop
+        ? rest.sliced(stop + 1, targetStop - stop - 1)
+        : QByteArrayView();
     if (targetStop > stop && linkTarget.isEmpty())
         return fail(unreadable(u"a link without a target"_s));
     m_at += targetStop + 1;

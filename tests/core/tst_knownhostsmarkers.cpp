@@ -28,6 +28,11 @@ private slots:
         QTest::newRow("negated") << QByteArray("*.example.org,!bad.example.org")
                                  << u"bad.example.org"_s << false;
         QTest::newRow("only negated") << QByteArray("!bad") << u"good"_s << false;
+        QTest::newRow("stars backtrack") << QByteArray("*a*b*c") << u"xaxbxbxc"_s << true;
+        QTest::newRow("stars fail") << QByteArray("*a*a*a*a*a*a*a*a*b") << QString(200, u'a')
+                                    << false;
+        QTest::newRow("star empty run") << QByteArray("gpu*") << u"gpu"_s << true;
+        QTest::newRow("bracket literal") << QByteArray("gpu[12]") << u"gpu1"_s << false;
         const QByteArray salt = "0123456789abcdef0123";
         const QByteArray mac = QMessageAuthenticationCode::hash("gpu1.example.org", salt,
                                                                 QCryptographicHash::Sha1);

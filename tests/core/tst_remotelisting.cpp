@@ -61,6 +61,12 @@ private slots:
         QCOMPARE(tree.items.value(u"link"_s).linkTarget, QByteArray("a/r s.bin"));
         QCOMPARE(tree.items.value(u"fifo"_s).kind, RemoteTree::Kind::Other);
         QVERIFY(tree.items.contains(fromRemoteBytes("caf\xe9")));
+        // Only a link has a target (found by fuzz/remotelistingfuzzer.cpp: every other entry
+        // took the bytes up to the next NUL, the next record, as one).
+        for (auto it = tree.items.cbegin(); it != tree.items.cend(); ++it) {
+            if (it->kind != RemoteTree::Kind::Symlink)
+                QVERIFY2(it->linkTarget.isEmpty(), qPrintable(it.key()));
+        }
     }
 
     void rejectsWhatItCannotRead_data()
@@ -136,6 +142,19 @@ private slots:
         QCOMPARE(refused->error().code, u"listing-unreadable"_s);
         QVERIFY2(refused->errorMessage().contains(u"longer than"_s),
                  qPrintable(refused->errorMessage()));
+
+        // The limit is the same whether an over-long entry arrives whole or in pieces.
+        const QByteArray longName(FindOutputReader::kMaxRecordBytes, 'a');
+        const QByteArray tooLong = listing("f 1 5 644 " + longName + '\0');
+        auto whole = RemoteTree::parseFindOutput(tooLong, Nonce, IgnoreRules());
+        QVERIFY(whole.has_value() && !whole->ok());
+        QVERIFY2(whole->errorMessage().contains(u"longer than"_s), qPrintable(whole->errorMessage()));
+        FindOutputReader pieces(Nonce, IgnoreRules());
+        for (qsizetype at = 0; at < tooLong.size() && pieces.feed(tooLong.mid(at, 4000)); at += 4000) {
+        }
+        auto piecewise = pieces.finish();
+        QVERIFY(piecewise.has_value() && !piecewise->ok());
+        QCOMPARE(piecewise->errorMessage(), whole->errorMessage());
     }
 
     void otherMarkersAreNotOurs()

@@ -101,6 +101,13 @@ private slots:
         QTest::newRow("empty file") << QByteArray() << 1 << u"command = \"./run.sh\""_s;
         QTest::newRow("empty command") << "command = \"  \"\n"_ba << 1 << u"command is empty"_s;
         QTest::newRow("non utf8") << "name = \"a\"\ncommand = \"\xff\xfe\"\n"_ba << 2 << u"UTF-8"_s;
+        // Each line is decoded on its own: one that ends inside a sequence is not valid UTF-8
+        // (found by fuzz/runconfigfuzzer.cpp; the writers then made it unreadable).
+        QTest::newRow("line cut inside a UTF-8 sequence") << "command = \"x\" # \xc3\n"_ba << 1
+                                                          << u"UTF-8"_s;
+        // Only the file's first byte-order mark is dropped; one before a later key is text.
+        QTest::newRow("byte-order mark inside the file")
+            << "command = \"x\"\n\xef\xbb\xbfname = \"n\"\n"_ba << 2 << u"expected a setting"_s;
         QTest::newRow("bare value") << "command = ./run.sh\n"_ba << 1
                                     << u"write command = \"./run.sh\""_s;
         QTest::newRow("number value") << "command = \"x\"\n[env]\nN = 5\n"_ba << 3
@@ -294,6 +301,50 @@ private slots:
         QFile saved(dir + u"/gpuwb.toml"_s);
         QVERIFY(saved.open(QIODevice::ReadOnly));
         QCOMPARE(saved.readAll(), after);
+    }
+
+    // Found by fuzz/runconfigfuzzer.cpp: files the writers turned into text that no longer said
+    // what they were asked to write. Each result must read back as the config written.
+    void writersReadBackWhatTheyWrite_data()
+    {
+        QTest::addColumn<QByteArray>("before");
+        QTest::addColumn<QByteArray>("wanted"); // a file saying what `before` is updated to say
+        QTest::newRow("new [env] and a new key, no table before")
+            << "command = \"x\"\n"_ba << "name = \"n\"\ncommand = \"x\"\n[env]\nB = \"3\"\n"_ba;
+        QTest::newRow("[env] written with spaces")
+            << "command = \"x\"\n[ env ]\nA = \"1\"\n"_ba
+            << "command = \"x\"\n[env]\nA = \"2\"\nC = \"4\"\n"_ba;
+        QTest::newRow("quoted key with an escape")
+            << "\"comm\\u0061nd\" = \"x\"\n"_ba << "command = \"y\"\nworkdir = \"src\"\n"_ba;
+        QTest::newRow("last line ends in a lone CR")
+            << "command = \"x\"\r"_ba << "command = \"x\"\nname = \"n\"\n"_ba;
+    }
+
+    void writersReadBackWhatTheyWrite()
+    {
+        QFETCH(QByteArray, before);
+        QFETCH(QByteArray, wanted);
+        const auto was = parseRunConfig(before);
+        QVERIFY2(was.ok(), qPrintable(was.errorMessage()));
+        const auto want = parseRunConfig(wanted);
+        QVERIFY2(want.ok(), qPrintable(want.errorMessage()));
+
+        const QByteArray updated = updateRunConfigText(before, *want);
+        const auto reread = parseRunConfig(updated);
+        QVERIFY2(reread.ok(), qPrintable(reread.errorMessage() + u"\n"_s + QString::fromUtf8(updated)));
+        QCOMPARE(reread.value(), want.value());
+        QCOMPARE(updateRunConfigText(before, *was), before.endsWith('\r') ? before + '\n' : before);
+
+        for (const QString &target : {u"auto"_s, u"ssh:gpu-box"_s}) {
+            const QByteArray retargeted = setTargetInText(before, target);
+            const auto after = parseRunConfig(retargeted);
+            QVERIFY2(after.ok(), qPrintable(after.errorMessage() + u"\n"_s
+                                            + QString::fromUtf8(retargeted)));
+            RunConfig expected = was.value();
+            expected.target = target;
+            QCOMPARE(after.value(), expected);
+            QCOMPARE(writtenTarget(retargeted), target);
+        }
     }
 
     void targetIsWrittenKeepingEveryOtherByte_data()

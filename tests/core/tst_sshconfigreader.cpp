@@ -1,3 +1,4 @@
+#include "core/ssh/sshconfigfile.h"
 #include "core/ssh/sshconfigreader.h"
 
 #include <QDir>
@@ -147,6 +148,42 @@ private slots:
         QCOMPARE(hosts->size(), 3);
         QCOMPARE(hosts->at(1).alias, u"$(touch_x)"_s);
         QCOMPARE(hosts->at(1).hostName, u"127.0.0.1"_s);
+    }
+
+    // OpenSSH's Host patterns know * and ? only: "gpu[1]" is a name, and its block applies to
+    // it (found by fuzz/sshconfigfuzzer.cpp: it was read as a regular-expression class).
+    void hostPatternsKnowOnlyStarAndQuestion_data()
+    {
+        QTest::addColumn<QStringList>("patterns");
+        QTest::addColumn<QString>("alias");
+        QTest::addColumn<bool>("matches");
+        QTest::newRow("bracket is a name") << QStringList{u"gpu[1]"_s} << u"gpu[1]"_s << true;
+        QTest::newRow("bracket is no class") << QStringList{u"gpu[1]"_s} << u"gpu1"_s << false;
+        QTest::newRow("unclosed bracket") << QStringList{u"gpu[*"_s} << u"gpu[7"_s << true;
+        QTest::newRow("case") << QStringList{u"GPU-*"_s} << u"gpu-box"_s << true;
+        QTest::newRow("question") << QStringList{u"node??"_s} << u"node1"_s << false;
+        QTest::newRow("negation wins") << QStringList{u"*"_s, u"!login*"_s} << u"login1"_s
+                                       << false;
+        QTest::newRow("dot is a dot") << QStringList{u"a.b"_s} << u"axb"_s << false;
+    }
+
+    void hostPatternsKnowOnlyStarAndQuestion()
+    {
+        QFETCH(QStringList, patterns);
+        QFETCH(QString, alias);
+        QFETCH(bool, matches);
+        QCOMPARE(SshConfigFile::hostMatches(patterns, alias), matches);
+    }
+
+    void bracketAliasGetsItsSettings()
+    {
+        write(u"config"_s, "Host gpu[1]\n  User alice\n  Port 2200\n");
+        Result<QList<SshHost>> hosts = SshConfigReader::readHosts(m_paths);
+        QVERIFY(hosts.ok());
+        const SshHost *h = find(*hosts, u"gpu[1]"_s);
+        QVERIFY(h);
+        QCOMPARE(h->user, u"alice"_s);
+        QCOMPARE(h->port, 2200);
     }
 };
 
