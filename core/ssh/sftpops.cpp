@@ -541,9 +541,31 @@ Result<QString> homeDirectory(Sftp sftp, const QString &host)
     char *path = sftp_canonicalize_path(sftp, ".");
     if (!path)
         return lastError(sftp, u"finding the home folder on"_s, Location::remote(host, u"~"_s));
-    const QString home = fromRemoteBytes(QByteArray(path));
+    const QByteArray here(path);
     ssh_string_free_char(path);
-    return home;
+    if (here != "/" || !sftp_extension_supported(sftp, "home-directory", "1"))
+        return fromRemoteBytes(here);
+    // "/" is where sshd leaves a session when it could not enter the home: ask which it is.
+    char *named = sftp_home_directory(sftp, nullptr); // nullptr: the user logged in
+    if (!named)
+        return fromRemoteBytes(here); // the server cannot say: "/" stays the answer
+    const QByteArray home(named);
+    ssh_string_free_char(named);
+    if (home.isEmpty() || home == "/")
+        return fromRemoteBytes(here);
+    sftp_attributes st = sftp_stat(sftp, home.constData());
+    const bool found = st != nullptr;
+    const bool isFolder = found && isDirectoryType(st);
+    sftp_attributes_free(st);
+    if (isFolder)
+        return fromRemoteBytes(home); // a home that is there but was not entered
+    if (!found && sftp_get_error(sftp) != SSH_FX_NO_SUCH_FILE)
+        return lastError(sftp, u"finding the home folder on"_s, Location::remote(host, u"~"_s));
+    return Error{u"no-home"_s,
+                 u"Your home folder %1 on %2 does not exist, so there is no ~ to put the project "
+                 "or the job in; nothing was sent. Ask the host's administrator to create it "
+                 "(or log in as a user who has one)."_s
+                     .arg(fromRemoteBytes(home), host)};
 }
 
 } // namespace gpuwb::SftpOps

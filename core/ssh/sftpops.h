@@ -43,7 +43,10 @@ Status createFile(Sftp sftp, const Location &file, quint32 mode = 0666);
 Status rename(Sftp sftp, const Location &from, const Location &to);
 // A file, a symlink (not what it points to), or a directory with everything in it.
 Status remove(Sftp sftp, const Location &location);
-// The remote user's home directory (where `ssh` lands): the server's idea of ".".
+// The remote user's home directory (where `ssh` lands): the server's idea of ".". sshd leaves
+// a session whose home it cannot enter in "/"; when "." is "/" and the server names the home
+// (OpenSSH's home-directory extension) and that folder is missing, the answer is the error
+// `no-home`, never "/" (issue 10: a missing remote home).
 Result<QString> homeDirectory(Sftp sftp, const QString &host);
 // Renames `temporary` over `target`, replacing it (atomically when the server has
 // posix-rename; otherwise by removing the target first).

@@ -235,7 +235,8 @@ bool writeRcFiles(SshdServer::Account account, const QString &home, const passwd
 {
     QList<std::pair<QString, QByteArray>> files;
     switch (account) {
-    case SshdServer::Account::Plain: return true;
+    case SshdServer::Account::Plain:
+    case SshdServer::Account::NoHome: return true;
     case SshdServer::Account::BashBanner:
         files.append({u".bashrc"_s,
                       "# gpuwb test host: chatty on non-interactive commands, private umask\n"
@@ -286,7 +287,8 @@ bool ensureUser(SshdServer::Account account, QString *error)
     // on the passwd lock): look again after a failure, and try again a few times.
     for (int attempt = 0; !::getpwnam(user8.constData()); ++attempt) {
         QString useraddError;
-        if (runTool(u"useradd"_s, {u"-m"_s, u"-d"_s, u"/home/"_s + user, u"-s"_s, shell, user},
+        const QString makeHome = account == SshdServer::Account::NoHome ? u"-M"_s : u"-m"_s;
+        if (runTool(u"useradd"_s, {makeHome, u"-d"_s, u"/home/"_s + user, u"-s"_s, shell, user},
                     &useraddError)) {
             continue;
         }
@@ -319,6 +321,13 @@ bool ensureUser(SshdServer::Account account, QString *error)
         return false;
     }
     const QString home = u"/home/"_s + user;
+    if (account == SshdServer::Account::NoHome) {
+        if (QFileInfo::exists(home)) {
+            setError(error, u"%1 exists; the account must have no home"_s.arg(home));
+            return false;
+        }
+        return true;
+    }
     if (!QFileInfo::exists(home))
         QDir().mkpath(home);
     // Two tests creating the user at once can leave the home with the uid of the useradd that
@@ -353,6 +362,7 @@ QString SshdServer::userFor(Account account)
     case Account::BashBanner: return u"gpuwbbash"_s;
     case Account::Tcsh: return u"gpuwbtcsh"_s;
     case Account::Fish: return u"gpuwbfish"_s;
+    case Account::NoHome: return u"gpuwbnohome"_s;
     }
     return userName();
 }
@@ -360,7 +370,8 @@ QString SshdServer::userFor(Account account)
 QString SshdServer::loginShellFor(Account account)
 {
     switch (account) {
-    case Account::Plain: break;
+    case Account::Plain:
+    case Account::NoHome: break;
     case Account::BashBanner: return u"/bin/bash"_s;
     case Account::Tcsh: return u"/usr/bin/tcsh"_s;
     case Account::Fish: return u"/usr/bin/fish"_s;

@@ -35,6 +35,8 @@ public:
                     // banner without a final newline on stdout, one on stderr, sets umask 077
         Tcsh,       // gpuwbtcsh, tcsh; ~/.tcshrc prints a banner
         Fish,       // gpuwbfish, fish; ~/.config/fish/config.fish prints a banner
+        NoHome,     // gpuwbnohome, sh; its home /home/gpuwbnohome does not exist (sshd lets
+                    // it in, in "/"); makeRemoteScratchDir() must not be used with it
     };
     struct Options
     {

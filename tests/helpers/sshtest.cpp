@@ -2,10 +2,14 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QHash>
 
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <pwd.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 namespace gpuwb::test {
@@ -48,6 +52,40 @@ bool writeOnDisk(const QByteArray &path, const QByteArray &data, mode_t mode, bo
             return false;
     }
     return ok;
+}
+
+SmallFileSystem::~SmallFileSystem()
+{
+    if (!m_path.isEmpty())
+        ::umount2(m_path.constData(), MNT_DETACH);
+}
+
+bool SmallFileSystem::mount(const QByteArray &path, qint64 bytes, QString *why)
+{
+    // Only inside the build root, whose mount namespace is private to the run: a mount on the
+    // host itself could outlive a crashed test.
+    if (!QFileInfo::exists(QStringLiteral("/.gpuwb-stamp"))) {
+        *why = QStringLiteral("mounts only inside scripts/in-root's mount namespace");
+        return false;
+    }
+    const passwd *pw = ::getpwnam("gpuwbtest");
+    if (!pw) {
+        *why = QStringLiteral("no test user");
+        return false;
+    }
+    ::mkdir(path.constData(), 0755);
+    const QByteArray options = "size=" + QByteArray::number(bytes) + ",mode=0755,uid="
+        + QByteArray::number(pw->pw_uid) + ",gid=" + QByteArray::number(pw->pw_gid);
+    if (::mount("gpuwb-small", path.constData(), "tmpfs", MS_NOSUID | MS_NODEV,
+                options.constData())
+        != 0) {
+        *why = QStringLiteral("cannot mount a tmpfs on %1: %2 (needs root in a mount namespace "
+                              "of its own: run through scripts/in-root)")
+                   .arg(QFile::decodeName(path), QString::fromLocal8Bit(::strerror(errno)));
+        return false;
+    }
+    m_path = path;
+    return true;
 }
 
 QString installNvidiaSmiStandIn(SshdServer &server, const QString &recording,

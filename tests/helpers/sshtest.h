@@ -31,6 +31,21 @@ QByteArray readOnDisk(const QByteArray &path); // "<missing>" when it cannot be 
 // Writes `data` with `mode`, owned by the test user when asTestUser.
 bool writeOnDisk(const QByteArray &path, const QByteArray &data, mode_t mode, bool asTestUser);
 
+// A small, nearly full file system for "disk full on the host": a tmpfs of `bytes` mounted on
+// `path` (made if missing), owned by the test user. Mounting needs root in a mount namespace of
+// its own (scripts/in-root gives the tests one), so nothing outlives the run; the destructor
+// unmounts it. mount() returns false with the reason when it cannot.
+class SmallFileSystem
+{
+public:
+    ~SmallFileSystem();
+    bool mount(const QByteArray &path, qint64 bytes, QString *why);
+    const QByteArray &path() const { return m_path; }
+
+private:
+    QByteArray m_path;
+};
+
 // Installs tests/helpers/nvidia-smi-standin as the test user's `nvidia-smi` (server.
 // makeUserBinDir(), so it restarts sshd), replaying the nvidia-smi fixture `recording` and
 // answering --help-query-gpu with the fixture `help`; both are copied next to it. Returns the

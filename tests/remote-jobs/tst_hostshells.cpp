@@ -6,6 +6,7 @@
 #include "core/remote/remotejob.h"
 #include "core/ssh/remotecommand.h"
 #include "core/ssh/remotepath.h"
+#include "core/ssh/sftpops.h"
 #include "core/ssh/sshconnection.h"
 #include "core/ssh/sshconnections.h"
 #include "core/sync/projectsync.h"
@@ -318,6 +319,66 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(test::processesBelow(m_server->pid()).filter(u"sleep 300"_s)
                                      .isEmpty(),
                                  20000);
+    }
+
+    // A user whose home is missing: sshd lets them in, in "/". That "/" is never taken for
+    // the home (it would put the project in /gpuwb/…, and the folder-owner check would
+    // compare against root's): the sync and the job stop with one line naming the folder,
+    // and nothing is written anywhere.
+    void missingHomeIsSaid()
+    {
+        SshdServer::Options o;
+        o.account = SshdServer::Account::NoHome;
+        m_server = std::make_unique<SshdServer>(o);
+        QString why;
+        QVERIFY2(m_server->start(&why), qPrintable(why));
+        QVERIFY(test::useClientHome(*m_server));
+        SshConnection::Options options;
+        options.connectTimeoutSeconds = 20;
+        m_connection = std::make_unique<SshConnection>(m_server->alias(), options);
+        m_local = std::make_unique<QTemporaryDir>();
+        QVERIFY(m_local->isValid());
+        QVERIFY(writeAs(nullptr, QFile::encodeName(m_local->filePath(u"main.py"_s)), "x", 0644));
+        const QString home = m_server->userHome();
+
+        // What the file browser, the sync and the job ask first: where ~ is.
+        std::optional<Result<QString>> asked;
+        QObject context;
+        m_connection->call<QString>(
+            &context,
+            [](SshSessionContext &ctx) -> Result<QString> {
+                Result<sftp_session_struct *> sftp = ctx.sftp();
+                if (!sftp)
+                    return sftp.error();
+                return SftpOps::homeDirectory(*sftp, u"nohome"_s);
+            },
+            [&asked](Result<QString> r) { asked = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(asked.has_value(), WaitMs);
+        QVERIFY2(!asked->ok(), qPrintable(asked->ok() ? asked->value() : QString()));
+        QCOMPARE(asked->error().code, u"no-home"_s);
+        QVERIFY2(asked->errorMessage().contains(home), qPrintable(asked->errorMessage()));
+        QVERIFY2(asked->errorMessage().contains(u"nothing was sent"_s),
+                 qPrintable(asked->errorMessage()));
+
+        JobSpec spec;
+        spec.name = u"nohome"_s;
+        spec.command = u"echo ran"_s;
+        spec.projectDirectory = m_local->path();
+        spec.workingDirectory = m_local->path();
+        spec.targetId = u"ssh:"_s + m_server->alias(); // the default folder, below ~
+        JobWatch watch;
+        auto *job = new RemoteJob(m_connection.get(), u"nohome%1"_s.arg(::getpid()), spec,
+                                  m_local->filePath(u"nohome.log"_s), this);
+        watch.follow(job, this);
+        job->start();
+        QTRY_VERIFY_WITH_TIMEOUT(watch.result.has_value(), WaitMs);
+        QCOMPARE(int(watch.result->state), int(JobState::FailedToStart));
+        QVERIFY2(watch.result->message.contains(home), qPrintable(watch.result->message));
+        QVERIFY(!watch.lines.contains(u"ran"_s));
+
+        QVERIFY(!QFileInfo::exists(home));
+        QVERIFY(!QFileInfo::exists(u"/gpuwb"_s));
+        QVERIFY(!QFileInfo::exists(u"/.gpuwb"_s));
     }
 
     // GPU telemetry's probe, stream and process loop run in sh too.

@@ -147,6 +147,7 @@ private slots:
     void linksOutOfTheProjectStayHome();
     void linksInsideTheProjectAreLinks();
     void interruptedTemporariesAreNotSynced();
+    void diskFullStopsAndKeepsTheHostFiles();
 
 private:
     struct Run
@@ -744,4 +745,54 @@ void TestProjectSync::folderLinkedOnTheHostIsLeftAlone()
     QVERIFY(QFileInfo(m_remote + u"/checkpoints"_s).isSymLink());
     QCOMPARE(test::readOnDisk(QFile::encodeName(scratch) + "/big-disk/epoch9.pt"),
              QByteArray("w"));
+}
+
+// Disk full on the host during a sync: the sync stops with SFTP's error, every file the host
+// had keeps its content, and the next sync (with room again) finishes the job.
+void TestProjectSync::diskFullStopsAndKeepsTheHostFiles()
+{
+    const QString scratch = QFileInfo(QFileInfo(m_remote).path()).path();
+    test::SmallFileSystem small;
+    QString why;
+    if (!small.mount(QFile::encodeName(scratch + u"/small"_s), 512 * 1024, &why))
+        QSKIP(qPrintable(why));
+    m_remote = scratch + u"/small/proj"_s;
+    for (int i = 0; i < 10; ++i)
+        QVERIFY(writeFile(local() + "/src/m" + QByteArray::number(i) + ".py", "v1\n"));
+    auto sync = makeSync();
+    Run run = runNow(*sync);
+    QVERIFY2(run.status.ok(), qPrintable(run.status.errorMessage()));
+
+    // Changed files and one that does not fit.
+    for (int i = 0; i < 10; ++i)
+        QVERIFY(writeFile(local() + "/src/m" + QByteArray::number(i) + ".py",
+                          "v2, longer than before\n"));
+    QVERIFY(writeFile(local() + "/data.bin", QByteArray(1 << 20, 'd')));
+    run = runNow(*sync);
+    QVERIFY(!run.status.ok());
+    QCOMPARE(run.finishedCount, 1);
+    QVERIFY2(run.status.error().code == u"io-error"_s, qPrintable(run.status.error().code
+                                                                  + u": "_s + run.status.errorMessage()));
+    for (int i = 0; i < 10; ++i) {
+        const QByteArray there = test::readOnDisk(remote() + "/src/m" + QByteArray::number(i) + ".py");
+        QVERIFY2(there == "v1\n" || there == "v2, longer than before\n", there.constData());
+    }
+
+    // With room again the next sync completes, and no temporary stays behind.
+    QVERIFY(writeFile(local() + "/data.bin", QByteArray(100 * 1024, 'd')));
+    run = runNow(*sync);
+    QVERIFY2(run.status.ok(), qPrintable(run.status.errorMessage()));
+    QCOMPARE(test::readOnDisk(remote() + "/data.bin"), QByteArray(100 * 1024, 'd'));
+    QCOMPARE(test::readOnDisk(remote() + "/src/m9.py"), QByteArray("v2, longer than before\n"));
+    QStringList leftovers;
+    for (const QByteArray &dir : {remote(), remote() + "/src"}) {
+        if (DIR *d = ::opendir(dir.constData())) {
+            while (const dirent *e = ::readdir(d)) {
+                if (QByteArray(e->d_name).contains(".gpuwb-"))
+                    leftovers.append(QFile::decodeName(e->d_name));
+            }
+            ::closedir(d);
+        }
+    }
+    QVERIFY2(leftovers.isEmpty(), qPrintable(leftovers.join(u' ')));
 }

@@ -354,6 +354,33 @@ private slots:
         QVERIFY(!other.ok());
     }
 
+    // Disk full on the host during a save: the save fails with SFTP's error naming the file,
+    // the file keeps what it had, and no temporary is left taking the space.
+    void diskFullKeepsTheFileAsItWas()
+    {
+        test::SmallFileSystem small;
+        QString why;
+        if (!small.mount(diskPath("small"), 256 * 1024, &why))
+            QSKIP(qPrintable(why));
+        QVERIFY(writeOnDisk(diskPath("small/notes.txt"), "the original", 0640, true));
+        QVERIFY(writeOnDisk(diskPath("small/filler"), QByteArray(160 * 1024, 'f'), 0644, true));
+
+        const Status saved = write(at(u"small/notes.txt"_s), QByteArray(200 * 1024, 'n'));
+        QVERIFY(!saved.ok());
+        QCOMPARE(saved.error().code, u"io-error"_s);
+        QVERIFY2(saved.errorMessage().contains(u"small/notes.txt"_s)
+                     || saved.errorMessage().contains(u"small/.notes.txt"_s),
+                 qPrintable(saved.errorMessage()));
+        QCOMPARE(onDisk(diskPath("small/notes.txt")), QByteArray("the original"));
+        QCOMPARE(namesOnDisk(diskPath("small")),
+                 (QSet<QByteArray>{"notes.txt", "filler"})); // no temporary left
+
+        // Once there is room again, the same save goes through.
+        QCOMPARE(::unlink(diskPath("small/filler").constData()), 0);
+        QVERIFY(write(at(u"small/notes.txt"_s), QByteArray(200 * 1024, 'n')).ok());
+        QCOMPARE(onDisk(diskPath("small/notes.txt")), QByteArray(200 * 1024, 'n'));
+    }
+
     void removeIsRecursive()
     {
         QVERIFY(mkdir(at(u"tree"_s)).ok());

@@ -100,6 +100,7 @@ private slots:
     void folderChangesAloneDoNotReload();
     void failedSaveKeepsDocumentDirty();
     void failedSaveInReadOnlyFolder();
+    void projectFolderDeletedKeepsEdits();
     void closeTabAsksAboutUnsavedChanges();
     void closeAllCancelKeepsEverything();
     void closeAllSavesThenFinishes();
@@ -584,6 +585,32 @@ void tst_EditorTabs::failedSaveInReadOnlyFolder()
     WAIT_FOR(doc->banner(u"saveErrorBanner"_s));
     QVERIFY(doc->isModified());
     QCOMPARE(readAll(path(u"ro.toml"_s)), "x = 1\n");
+}
+
+// The project folder deleted while a file of it is open with edits (docs/ERRORS.md): the
+// text stays, a save says what failed and recreates nothing; with the folder back, it saves.
+void tst_EditorTabs::projectFolderDeletedKeepsEdits()
+{
+    QVERIFY(QDir().mkpath(path(u"proj/src"_s)));
+    QVERIFY(writeAll(path(u"proj/src/train.py"_s), "epochs = 1\n"));
+    EditorDocument *doc = open(u"proj/src/train.py"_s);
+    QVERIFY(doc);
+    appendText(doc->editor(), u"lr = 0.1\n"_s);
+    QVERIFY(QDir(path(u"proj"_s)).removeRecursively());
+    WAIT_FOR(doc->banner(u"diskDeletedBanner"_s));
+    QCOMPARE(editorText(doc->editor()), u"epochs = 1\nlr = 0.1\n"_s);
+    QVERIFY(doc->isModified());
+
+    m_tabs->save();
+    WAIT_FOR(doc->banner(u"saveErrorBanner"_s));
+    QVERIFY(doc->isModified());
+    QCOMPARE(editorText(doc->editor()), u"epochs = 1\nlr = 0.1\n"_s);
+    QVERIFY(!QFileInfo::exists(path(u"proj"_s)));
+
+    QVERIFY(QDir().mkpath(path(u"proj/src"_s)));
+    m_tabs->save();
+    WAIT_FOR(!doc->isModified());
+    QCOMPARE(readAll(path(u"proj/src/train.py"_s)), "epochs = 1\nlr = 0.1\n");
 }
 
 void tst_EditorTabs::closeTabAsksAboutUnsavedChanges()

@@ -273,6 +273,29 @@ private slots:
         QCOMPARE(m_model->rowCount(), 0);
     }
 
+    // The project folder deleted while open (docs/ERRORS.md): the tree follows the disk (no
+    // rows, one not-found error for the view to show) and comes back when the folder does.
+    void deletedRootEmptiesTheTree()
+    {
+        QVERIFY(QDir(m_root).mkpath(u"src/pkg"_s));
+        touch(m_root + u"/src/pkg/a.py"_s);
+        touch(m_root + u"/main.py"_s);
+        load();
+        expand(at(u"src"_s));
+        QSignalSpy errors(m_model.get(), &FileTreeModel::errorOccurred);
+
+        QVERIFY(QDir(m_root).removeRecursively());
+        QTRY_COMPARE(m_model->rowCount(), 0);
+        QTRY_VERIFY(!errors.isEmpty());
+        QCOMPARE(errors.last().at(0).value<Error>().code, u"not-found"_s);
+        QCOMPARE(m_model->root(), Location::local(m_root)); // still the project's folder
+
+        QVERIFY(QDir().mkpath(m_root));
+        touch(m_root + u"/back.py"_s);
+        m_model->refresh(Location::local(m_root));
+        QTRY_COMPARE(names(), QStringList{u"back.py"_s});
+    }
+
     void changingTheRootDropsTheOldTree()
     {
         QVERIFY(QDir(m_root).mkpath(u"one/x"_s));

@@ -547,11 +547,20 @@ void FileTreeModel::startListing(Node *dir)
         node->state = State::Loaded;
         if (!result.ok()) {
             node->error = result.errorMessage();
+            const bool vanished = result.error().code == u"not-found";
+            if (vanished) {
+                // What was listed in a folder that is gone is gone too (the tree follows the
+                // disk); a later listing that finds it again watches it again.
+                applyListing(node, {});
+                if (m_watched.remove(where))
+                    m_fs->unwatch(where);
+            }
             const QModelIndex index = indexFor(node);
             if (index.isValid())
                 emit dataChanged(index, index.siblingAtColumn(ColumnCount - 1));
-            // A folder that vanished is dropped by its parent's listing; say nothing.
-            if (firstListing || result.error().code != u"not-found")
+            // A subfolder that vanished is dropped by its parent's listing, so nothing is said;
+            // the root has no parent: its loss (the project folder deleted) is said.
+            if (firstListing || !vanished || node == m_root.get())
                 emit errorOccurred(result.error());
             return;
         }
