@@ -139,20 +139,6 @@ bool exists(Sftp sftp, const QByteArray &path)
     return bool(a);
 }
 
-bool isDirectoryType(const sftp_attributes_struct *a)
-{
-    if (a->flags & SSH_FILEXFER_ATTR_PERMISSIONS)
-        return S_ISDIR(a->permissions);
-    return a->type == SSH_FILEXFER_TYPE_DIRECTORY;
-}
-
-bool isSymlinkType(const sftp_attributes_struct *a)
-{
-    if (a->flags & SSH_FILEXFER_ATTR_PERMISSIONS)
-        return S_ISLNK(a->permissions);
-    return a->type == SSH_FILEXFER_TYPE_SYMLINK;
-}
-
 // Writes all of `data` to an open file with several writes in flight.
 Status writeAll(Sftp sftp, sftp_file file, const QByteArray &data, const Location &location)
 {
@@ -566,6 +552,27 @@ Result<QString> homeDirectory(Sftp sftp, const QString &host)
                  "or the job in; nothing was sent. Ask the host's administrator to create it "
                  "(or log in as a user who has one)."_s
                      .arg(fromRemoteBytes(home), host)};
+}
+
+bool isDirectoryType(const sftp_attributes_struct *a)
+{
+    if (a->flags & SSH_FILEXFER_ATTR_PERMISSIONS)
+        return S_ISDIR(a->permissions);
+    return a->type == SSH_FILEXFER_TYPE_DIRECTORY;
+}
+
+bool isSymlinkType(const sftp_attributes_struct *a)
+{
+    if (a->flags & SSH_FILEXFER_ATTR_PERMISSIONS)
+        return S_ISLNK(a->permissions);
+    return a->type == SSH_FILEXFER_TYPE_SYMLINK;
+}
+
+bool isRegularType(const sftp_attributes_struct *a)
+{
+    if (a->flags & SSH_FILEXFER_ATTR_PERMISSIONS)
+        return S_ISREG(a->permissions);
+    return a->type == SSH_FILEXFER_TYPE_REGULAR;
 }
 
 } // namespace gpuwb::SftpOps

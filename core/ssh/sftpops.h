@@ -58,6 +58,11 @@ QByteArray temporaryPathBeside(const QByteArray &target);
 // The error for the last failed call on `sftp`: code from the SFTP status (or the lost
 // connection) and a message saying what happened and what to do.
 Error lastError(Sftp sftp, const QString &doing, const Location &location);
+// What an entry is, from its permission bits (or the type field where a server sends no
+// permissions).
+bool isDirectoryType(const sftp_attributes_struct *attributes);
+bool isSymlinkType(const sftp_attributes_struct *attributes);
+bool isRegularType(const sftp_attributes_struct *attributes);
 // A FileInfo from SFTP attributes (size, mode, mtime, link flag) for `location`.
 FileInfo infoFromAttributes(Sftp sftp, const sftp_attributes_struct *attributes,
                             const Location &location);
