@@ -145,7 +145,7 @@ static int runCommand(const QStringList &arguments)
     auto config = loadRunConfig(dir);
     if (!config) {
         std::fprintf(stderr, "gpuwb: %s\n", qPrintable(config.errorMessage()));
-        return 2;
+        return cliExitCode(config.error().code);
     }
     RunConfig cfg = config.value();
     if (parser.isSet(target))
@@ -165,7 +165,7 @@ static int runCommand(const QStringList &arguments)
     auto history = JobHistory::open(dataPaths().historyDatabase);
     if (!history) {
         std::fprintf(stderr, "gpuwb: %s\n", qPrintable(history.errorMessage()));
-        return 2;
+        return cliExitCode(history.error().code);
     }
     // The connections outlive the manager's jobs, which refer to them.
     std::unique_ptr<SshConnections> connections;
@@ -184,7 +184,7 @@ static int runCommand(const QStringList &arguments)
     auto job = manager.start(spec);
     if (!job) {
         std::fprintf(stderr, "gpuwb: %s\n", qPrintable(job.errorMessage()));
-        return 2;
+        return cliExitCode(job.error().code);
     }
     Job *running = job.value();
     if (!alias.isEmpty())
@@ -215,13 +215,13 @@ static int attachCommand(const QStringList &arguments)
     auto history = JobHistory::open(dataPaths().historyDatabase);
     if (!history) {
         std::fprintf(stderr, "gpuwb: %s\n", qPrintable(history.errorMessage()));
-        return 2;
+        return cliExitCode(history.error().code);
     }
     const std::optional<JobRecord> record = history.value()->find(id);
     if (!record) {
         std::fprintf(stderr, "gpuwb: there is no job %s in the history; `gpuwb jobs` lists "
                              "them\n", TerminalPrompter::printable(id.toUtf8()).constData());
-        return 2;
+        return cliExitCode(ErrorCode::UnknownJob);
     }
     const QString alias = RemoteTarget::aliasFromId(record->spec.targetId);
     if (alias.isEmpty()) {
@@ -259,7 +259,7 @@ static int attachCommand(const QStringList &arguments)
     auto job = manager.reattach(id);
     if (!job) {
         std::fprintf(stderr, "gpuwb: %s\n", qPrintable(job.errorMessage()));
-        return 2;
+        return cliExitCode(job.error().code);
     }
     return followJob(job.value(), &manager, &receivedSignal, [id, alias] {
         std::fprintf(stderr, "gpuwb: detached; job %s keeps running on %s (`gpuwb attach %s` "
@@ -282,7 +282,7 @@ static int jobsCommand(const QStringList &arguments)
     auto history = JobHistory::open(dataPaths().historyDatabase);
     if (!history) {
         std::fprintf(stderr, "gpuwb: %s\n", qPrintable(history.errorMessage()));
-        return 2;
+        return cliExitCode(history.error().code);
     }
     const QList<JobRecord> records = history.value()->recent(parser.value(limit).toInt());
     QList<QList<QByteArray>> rows{{"ID", "STATE", "TARGET", "EXIT", "STARTED", "NAME"}};

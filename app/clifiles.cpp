@@ -161,7 +161,7 @@ public:
         }
         const QString note = m_prompter ? m_prompter->refusal() : QString();
         printError(note.isEmpty() ? error.message : note);
-        return 1;
+        return cliExitCode(error.code);
     }
 
     // The location for a place; a relative remote path is resolved against the remote home
@@ -202,7 +202,7 @@ private:
 
 bool isNotFound(const Error &error)
 {
-    return error.code == u"not-found" || error.code == u"no-such-file";
+    return error.code == ErrorCode::NotFound;
 }
 
 QByteArray permissionString(const FileInfo &info)
@@ -407,7 +407,7 @@ int cpCommand(const QStringList &arguments)
     if (sourceInfo->isDirectory && !parser.isSet(recursive)) {
         printError(u"%1 is a folder: use `gpuwb cp -r` to copy folders"_s
                        .arg(source->displayName()));
-        return 1;
+        return cliExitCode(ErrorCode::IsDirectory);
     }
 
     // DST an existing folder means "into it", as with cp.
@@ -425,7 +425,8 @@ int cpCommand(const QStringList &arguments)
                              target.displayName(), source->displayName())
                        : u"%1 is a file: cannot replace it with the folder %2"_s.arg(
                              target.displayName(), source->displayName()));
-        return 1;
+        return cliExitCode(targetInfo->isDirectory ? ErrorCode::IsDirectory
+                                                   : ErrorCode::NotDirectory);
     }
     if (!targetInfo) {
         const auto parentInfo = session.stat(target.parent());
@@ -434,7 +435,7 @@ int cpCommand(const QStringList &arguments)
                 return session.fail({});
             printError(u"%1: no such folder: create it first or copy to an existing folder"_s
                            .arg(target.parent().displayName()));
-            return 1;
+            return cliExitCode(ErrorCode::NotFound);
         }
     }
 
@@ -475,7 +476,7 @@ int cpCommand(const QStringList &arguments)
     session.watchSignals({});
     endProgress();
 
-    if (session.interrupted() || (!status && status.error().code == u"cancelled")) {
+    if (session.interrupted() || (!status && status.error().code == ErrorCode::Cancelled)) {
         printError(sourceInfo->isDirectory
                        ? u"cancelled: the files copied so far are in %1; none is partly written"_s
                              .arg(target.displayName())
@@ -487,7 +488,7 @@ int cpCommand(const QStringList &arguments)
     if (const auto errors = transfer.fileErrors(); !errors.isEmpty()) {
         printError(u"%1 of the files could not be copied (see above); the others were"_s.arg(
             errors.size()));
-        return 1;
+        return cliExitCode(ErrorCode::FileFailed);
     }
     return 0;
 }

@@ -66,12 +66,12 @@ int localGpus(bool watch, int intervalMs)
         if (const Status opened = source->open(); !opened) {
             std::printf("No NVIDIA GPU found on this machine.\n%s\n",
                         qPrintable(opened.errorMessage()));
-            return 3;
+            return cliExitCode(opened.error().code);
         }
         auto snapshot = source->sample();
         if (!snapshot) {
             std::printf("%s\n", qPrintable(snapshot.errorMessage()));
-            return 3;
+            return cliExitCode(snapshot.error().code);
         }
         std::printf("%s", qPrintable(formatGpuReport(snapshot.value(), source->description())));
         return 0;
@@ -94,7 +94,7 @@ int localGpus(bool watch, int intervalMs)
             return;
         }
         std::printf("No NVIDIA GPU found on this machine.\n%s\n", qPrintable(error.message));
-        exitCode = 3;
+        exitCode = cliExitCode(error.code);
         loop.quit();
     });
     std::unique_ptr<QSocketNotifier> notifier(watchTerminatingSignals(nullptr));
@@ -140,11 +140,11 @@ int remoteGpus(const QString &host, bool watch, int intervalMs)
                              switch (status) {
                              case GpuHostStatus::NoDriver:
                                  std::printf("%s\n", qPrintable(message));
-                                 end(3);
+                                 end(cliExitCode(ErrorCode::GpuSmiNotFound));
                                  break;
                              case GpuHostStatus::Failed:
                                  printError(message);
-                                 end(1);
+                                 end(cliExitCode(ErrorCode::GpuSmiFailed));
                                  break;
                              case GpuHostStatus::Interrupted: {
                                  const QString note = prompter->refusal();
@@ -152,7 +152,7 @@ int remoteGpus(const QString &host, bool watch, int intervalMs)
                                             : !connection->stateMessage().isEmpty()
                                                 ? connection->stateMessage()
                                                 : message);
-                                 end(1);
+                                 end(cliExitCode(ErrorCode::ConnectionLost));
                                  break;
                              }
                              case GpuHostStatus::Starting:

@@ -32,7 +32,7 @@ Result<RunConfig> parse(const QByteArray &text)
 {
     Result<RunConfig> r = R::parseRunConfig(text);
     if (!r) {
-        if (r.error().code != u"run-config"_s
+        if (r.error().code != ErrorCode::RunConfig
             || !r.error().message.startsWith(u"gpuwb.toml line "_s))
             std::abort();
     } else if (r->command.trimmed().isEmpty() || r->workdir.isEmpty() || r->target.isEmpty()

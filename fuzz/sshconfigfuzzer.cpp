@@ -102,7 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     const Result<SshConfigFile> read = SshConfigFile::read(paths);
     if (!read) {
         const QString &code = read.error().code;
-        if ((code != u"config-malformed"_s && code != u"config-unreadable"_s)
+        if ((code != ErrorCode::ConfigMalformed && code != ErrorCode::ConfigUnreadable)
             || read.error().message.isEmpty())
             std::abort();
         return 0;

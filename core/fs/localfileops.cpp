@@ -22,23 +22,23 @@ namespace gpuwb::LocalFileOps {
 
 namespace {
 
-QString codeFor(int error)
+ErrorCode codeFor(int error)
 {
     switch (error) {
     case EACCES:
-    case EPERM: return u"permission-denied"_s;
-    case ENOENT: return u"not-found"_s;
+    case EPERM: return ErrorCode::PermissionDenied;
+    case ENOENT: return ErrorCode::NotFound;
     case EEXIST:
-    case ENOTEMPTY: return u"exists"_s;
+    case ENOTEMPTY: return ErrorCode::Exists;
     case ENOSPC:
-    case EDQUOT: return u"no-space"_s;
-    case EROFS: return u"read-only"_s;
-    case EISDIR: return u"is-directory"_s;
-    case ENOTDIR: return u"not-directory"_s;
-    case ENAMETOOLONG: return u"name-too-long"_s;
-    case EXDEV: return u"cross-device"_s;
-    case ELOOP: return u"symlink-loop"_s;
-    default: return u"io-error"_s;
+    case EDQUOT: return ErrorCode::NoSpace;
+    case EROFS: return ErrorCode::ReadOnly;
+    case EISDIR: return ErrorCode::IsDirectory;
+    case ENOTDIR: return ErrorCode::NotDirectory;
+    case ENAMETOOLONG: return ErrorCode::NameTooLong;
+    case EXDEV: return ErrorCode::CrossDevice;
+    case ELOOP: return ErrorCode::SymlinkLoop;
+    default: return ErrorCode::IoError;
     }
 }
 
@@ -64,7 +64,7 @@ QString adviceFor(int error, const QString &path)
 
 Error notLocal(const Location &location)
 {
-    return Error{u"not-local"_s,
+    return Error{ErrorCode::NotLocal,
                  u"%1 is on host %2, not on this computer: open it through that host"_s.arg(
                      location.displayName(), location.host())};
 }
@@ -241,7 +241,7 @@ Result<QByteArray> readFile(const Location &file, qint64 maxBytes)
     auto tooLarge = [&](qint64 size) {
         const QLocale locale = QLocale::c();
         return Result<QByteArray>::failure(
-            u"too-large"_s,
+            ErrorCode::TooLarge,
             u"%1 is %2, more than the %3 that can be opened here: open it with another tool"_s.arg(
                 file.displayName(), locale.formattedDataSize(size),
                 locale.formattedDataSize(maxBytes)));

@@ -89,17 +89,17 @@ QStringList splitRow(const QString &line)
 std::optional<Error> recogniseFailure(const QString &line)
 {
     if (line.contains(u"is not a valid field to query"_s)) {
-        return Error{u"gpu.smi-invalid-field"_s,
+        return Error{ErrorCode::GpuSmiInvalidField,
                      u"nvidia-smi on that host does not know a field the workbench asks for (%1). "
                      "Update the NVIDIA driver there."_s.arg(line.trimmed())};
     }
     if (line.startsWith(u"NVIDIA-SMI has failed"_s) || line.contains(u"couldn't communicate"_s)) {
-        return Error{u"gpu.smi-failed"_s,
+        return Error{ErrorCode::GpuSmiFailed,
                      u"nvidia-smi could not talk to the NVIDIA driver: %1 Check that the driver "
                      "is installed and loaded."_s.arg(line.trimmed())};
     }
     if (line.trimmed() == u"No devices were found"_s) {
-        return Error{u"gpu.no-devices"_s,
+        return Error{ErrorCode::GpuNoDevices,
                      u"nvidia-smi found no NVIDIA GPU on that host."_s};
     }
     return std::nullopt;
@@ -124,7 +124,7 @@ Result<Table> readTable(const QByteArray &output, const QStringList &fieldsIfNoH
             return *failure;
     }
     if (lines.isEmpty()) {
-        return Error{u"gpu.smi-empty"_s,
+        return Error{ErrorCode::GpuSmiEmpty,
                      u"nvidia-smi printed nothing. Check that it runs on that host."_s};
     }
 
@@ -148,7 +148,7 @@ Result<Table> readTable(const QByteArray &output, const QStringList &fieldsIfNoH
         for (const QString &f : expected)
             table.columns.append(Column{f, defaultUnit(f)});
     } else {
-        return Error{u"gpu.smi-no-header"_s,
+        return Error{ErrorCode::GpuSmiNoHeader,
                      u"The nvidia-smi output has no header line, so its columns are unknown. Run "
                      "it with --format=csv (without noheader)."_s};
     }
@@ -373,7 +373,7 @@ Result<QList<GpuSnapshot>> parseQueryGpuPasses(const QByteArray &output,
         return read.error();
     const Table &table = *read;
     if (table.rows.isEmpty()) {
-        return Error{u"gpu.smi-no-rows"_s,
+        return Error{ErrorCode::GpuSmiNoRows,
                      u"nvidia-smi printed no GPU rows that could be read."_s};
     }
 
@@ -641,7 +641,7 @@ QList<GpuSnapshot> QueryGpuStream::feed(QByteArrayView bytes)
         const QByteArrayView part = end < 0 ? bytes : bytes.first(end);
         if (!m_discarding) {
             if (m_buffer.size() + part.size() > m_maxLineBytes) {
-                m_problems.append(Error{u"gpu.smi-line-too-long"_s,
+                m_problems.append(Error{ErrorCode::GpuSmiLineTooLong,
                                         u"nvidia-smi printed a line longer than %1 bytes; it "
                                         "was skipped."_s.arg(m_maxLineBytes)});
                 m_buffer.clear();
@@ -702,7 +702,7 @@ void QueryGpuStream::line(QByteArrayView bytes, QList<GpuSnapshot> *out)
     Result<GpuSnapshot> row = parseQueryGpu(text.toUtf8() + '\n', m_fields);
     if (!row || row->gpus.size() != 1) {
         const QString shown = text.size() > 120 ? text.left(120) + u"…"_s : text;
-        m_problems.append(Error{u"gpu.smi-bad-row"_s,
+        m_problems.append(Error{ErrorCode::GpuSmiBadRow,
                                 u"An nvidia-smi row could not be read and was skipped: %1"_s.arg(
                                     shown)});
         return;

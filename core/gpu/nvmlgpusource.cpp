@@ -62,13 +62,13 @@ QString NvmlGpuSource::description() const
 Status NvmlGpuSource::open()
 {
     if (!m_nvml->open(m_libraryPath.toStdString()))
-        return Error{u"gpu.nvml-unavailable"_s, QString::fromStdString(m_nvml->error())};
+        return Error{ErrorCode::GpuNvmlUnavailable, QString::fromStdString(m_nvml->error())};
     m_driverVersion = QString::fromStdString(m_nvml->driverVersion());
     const std::optional<unsigned int> count = m_nvml->deviceCount();
     if (!count)
-        return Error{u"gpu.nvml-failed"_s, QString::fromStdString(m_nvml->error())};
+        return Error{ErrorCode::GpuNvmlFailed, QString::fromStdString(m_nvml->error())};
     if (*count == 0) {
-        return Error{u"gpu.no-devices"_s,
+        return Error{ErrorCode::GpuNoDevices,
                      u"The NVIDIA driver is installed but reports no GPU. Check that the GPU is "
                      "seated and visible (nvidia-smi), or add a remote GPU host."_s};
     }
@@ -78,13 +78,13 @@ Status NvmlGpuSource::open()
 Result<GpuSnapshot> NvmlGpuSource::sample()
 {
     if (!m_nvml->isOpen())
-        return Error{u"gpu.nvml-not-open"_s, u"NVML is not open."_s};
+        return Error{ErrorCode::GpuNvmlNotOpen, u"NVML is not open."_s};
     GpuSnapshot snapshot;
     snapshot.timestampMs = QDateTime::currentMSecsSinceEpoch();
     snapshot.driverVersion = m_driverVersion;
     const std::optional<unsigned int> count = m_nvml->deviceCount();
     if (!count)
-        return Error{u"gpu.nvml-failed"_s, QString::fromStdString(m_nvml->error())};
+        return Error{ErrorCode::GpuNvmlFailed, QString::fromStdString(m_nvml->error())};
     for (unsigned int i = 0; i < *count; ++i) {
         const NvmlDeviceReading r = m_nvml->readDevice(i);
         if (!r.error.empty())

@@ -16,14 +16,14 @@ Result<QByteArray> readFile(const QString &path)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
-        return Error{u"gpu.replay-unreadable"_s,
+        return Error{ErrorCode::GpuReplayUnreadable,
                      u"Cannot read the GPU recording %1: %2. Check the path in GPUWB_GPU_REPLAY."_s
                          .arg(path, file.errorString())};
     }
     // Recordings are small; refuse anything absurd rather than filling memory.
     constexpr qint64 kMaxBytes = 64 * 1024 * 1024;
     if (file.size() > kMaxBytes) {
-        return Error{u"gpu.replay-too-large"_s,
+        return Error{ErrorCode::GpuReplayTooLarge,
                      u"The GPU recording %1 is larger than 64 MiB; use a shorter one."_s.arg(path)};
     }
     return file.readAll();
@@ -76,7 +76,7 @@ Status ReplayGpuSource::open()
 Result<GpuSnapshot> ReplayGpuSource::sample()
 {
     if (m_passes.isEmpty())
-        return Error{u"gpu.replay-not-open"_s, u"The GPU recording is not open."_s};
+        return Error{ErrorCode::GpuReplayNotOpen, u"The GPU recording is not open."_s};
     GpuSnapshot snapshot = m_passes.at(m_next);
     m_next = (m_next + 1) % m_passes.size();
     snapshot.timestampMs = QDateTime::currentMSecsSinceEpoch();

@@ -50,7 +50,7 @@ QDateTime timeFrom(const QVariant &v)
 
 Error sqlError(const QString &what, const QSqlError &error, const QString &path)
 {
-    return Error{u"history"_s, u"The job history (%1) could not be %2: %3. If it keeps failing, "
+    return Error{ErrorCode::History, u"The job history (%1) could not be %2: %3. If it keeps failing, "
                                "move the file aside; a new history will be started."_s
                                    .arg(path, what, error.text())};
 }
@@ -121,7 +121,7 @@ Result<std::unique_ptr<JobHistory>> JobHistory::open(const QString &databasePath
 {
     const QString dir = QFileInfo(databasePath).absolutePath();
     if (!QDir().mkpath(dir))
-        return Error{u"history"_s, u"Could not create the folder %1 for the job history. Check "
+        return Error{ErrorCode::History, u"Could not create the folder %1 for the job history. Check "
                                    "that it is writable."_s.arg(dir)};
     const QString name = u"gpuwb-history-%1"_s.arg(s_connectionCounter.fetchAndAddRelaxed(1));
     std::unique_ptr<JobHistory> history(new JobHistory(name, databasePath));
@@ -134,14 +134,14 @@ Result<std::unique_ptr<JobHistory>> JobHistory::open(const QString &databasePath
         const QByteArray lock = QFile::encodeName(owners + u'/' + history->m_owner + u".lock"_s);
         history->m_ownerFd = ::open(lock.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (history->m_ownerFd < 0 || ::flock(history->m_ownerFd, LOCK_EX | LOCK_NB) != 0)
-            return Error{u"history"_s, u"Could not take a lease on the job history in %1 (%2). "
+            return Error{ErrorCode::History, u"Could not take a lease on the job history in %1 (%2). "
                                        "Check that the folder is writable."_s
                                            .arg(owners, QString::fromLocal8Bit(::strerror(errno)))};
     }
     history->m_db = QSqlDatabase::addDatabase(u"QSQLITE"_s, name);
     QSqlDatabase &db = history->m_db;
     if (!db.isValid())
-        return Error{u"history"_s, u"The SQLite driver of Qt (QSQLITE) is missing, so the job "
+        return Error{ErrorCode::History, u"The SQLite driver of Qt (QSQLITE) is missing, so the job "
                                    "history cannot be kept. Install the Qt SQL SQLite plugin."_s};
     db.setDatabaseName(databasePath);
     db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=2000"_s);
@@ -162,7 +162,7 @@ Result<std::unique_ptr<JobHistory>> JobHistory::open(const QString &databasePath
     const int version = q.value(0).toInt();
     q.finish();
     if (version > SchemaVersion)
-        return Error{u"history-newer"_s,
+        return Error{ErrorCode::HistoryNewer,
                      u"The job history %1 was written by a newer GPU Workbench (schema %2, this "
                      "version reads %3). Use the newer version, or move the file aside."_s
                          .arg(databasePath)
@@ -262,7 +262,7 @@ Status JobHistory::write(const JobRecord &record, bool insert)
     if (!q.exec())
         return sqlError(insert ? u"added to"_s : u"updated"_s, q.lastError(), m_path);
     if (!insert && q.numRowsAffected() == 0)
-        return Error{u"history-missing"_s,
+        return Error{ErrorCode::HistoryMissing,
                      u"Job %1 is not in the job history, so it could not be updated."_s.arg(record.id)};
     return {};
 }

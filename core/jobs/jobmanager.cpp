@@ -106,7 +106,7 @@ Result<Job *> JobManager::start(const JobSpec &spec)
         QStringList known;
         for (Target *k : m_targets)
             known.append(k->id());
-        return Error{u"unknown-target"_s,
+        return Error{ErrorCode::UnknownTarget,
                      u"There is no target \"%1\" to run %2 on (known: %3). Set target in the run "
                      "configuration to one of those."_s
                          .arg(spec.targetId, spec.name.isEmpty() ? u"the job"_s : spec.name,
@@ -116,7 +116,7 @@ Result<Job *> JobManager::start(const JobSpec &spec)
     const QString logPath = QDir(m_logDirectory).filePath(id + u".log"_s);
     Job *job = t->createJob(id, spec, logPath, this);
     if (!job)
-        return Error{u"internal"_s, u"The target %1 could not create a job."_s.arg(t->id())};
+        return Error{ErrorCode::Internal, u"The target %1 could not create a job."_s.arg(t->id())};
     m_jobs.append(job);
 
     if (m_history) {
@@ -152,10 +152,10 @@ Result<Job *> JobManager::reattach(const QString &jobId)
     if (Job *existing = job(jobId))
         return existing;
     if (!m_history)
-        return Error{u"no-history"_s, u"There is no job history to find job %1 in."_s.arg(jobId)};
+        return Error{ErrorCode::NoHistory, u"There is no job history to find job %1 in."_s.arg(jobId)};
     const std::optional<JobRecord> r = m_history->find(jobId);
     if (!r)
-        return Error{u"unknown-job"_s, u"There is no job %1 in the history; `gpuwb jobs` lists "
+        return Error{ErrorCode::UnknownJob, u"There is no job %1 in the history; `gpuwb jobs` lists "
                                        "the jobs."_s.arg(jobId)};
     Target *t = target(r->spec.targetId);
     Job *job = nullptr;
@@ -164,7 +164,7 @@ Result<Job *> JobManager::reattach(const QString &jobId)
             job = reattacher(t, *r, this);
     }
     if (!job)
-        return Error{u"not-remote"_s,
+        return Error{ErrorCode::NotRemote,
                      r->spec.targetId == u"local"_s
                          ? u"Job %1 ran on this machine; only remote jobs can be re-attached."_s
                                .arg(jobId)

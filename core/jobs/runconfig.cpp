@@ -33,7 +33,7 @@ QStringDecoder lineDecoder()
 
 Error lineError(int line, const QString &what)
 {
-    return Error{u"run-config"_s, u"gpuwb.toml line %1: %2"_s.arg(line).arg(what)};
+    return Error{ErrorCode::RunConfig, u"gpuwb.toml line %1: %2"_s.arg(line).arg(what)};
 }
 
 int editDistance(const QString &a, const QString &b)
@@ -439,7 +439,7 @@ Result<RunConfig> parseRunConfig(const QByteArray &text)
     if (!seenTop.contains(u"command"_s)) {
         // Names the last line: where a person would add it (or move it, from under [env]).
         const int lastLine = std::max(data.endsWith('\n') ? lineNumber - 1 : lineNumber, 1);
-        return Error{u"run-config"_s, u"gpuwb.toml line %1: the file has no command; add a line "
+        return Error{ErrorCode::RunConfig, u"gpuwb.toml line %1: the file has no command; add a line "
                                       "such as command = \"./run.sh\" before [env]"_s
                                           .arg(lastLine)};
     }
@@ -664,15 +664,15 @@ Result<RunConfig> loadRunConfig(const QString &projectDir)
 {
     const QDir dir(projectDir);
     if (!dir.exists())
-        return Error{u"no-project"_s, u"The project folder %1 does not exist. Open an existing "
+        return Error{ErrorCode::NoProject, u"The project folder %1 does not exist. Open an existing "
                                       "folder."_s.arg(projectDir)};
     QFile file(dir.filePath(QString::fromLatin1(FileName)));
     if (file.exists()) {
         if (file.size() > MaxConfigBytes)
-            return Error{u"run-config"_s, u"gpuwb.toml is larger than 1 MiB; it should hold a few "
+            return Error{ErrorCode::RunConfig, u"gpuwb.toml is larger than 1 MiB; it should hold a few "
                                           "lines. Check that it is the right file."_s};
         if (!file.open(QIODevice::ReadOnly))
-            return Error{u"run-config"_s, u"Could not read %1: %2. Check its permissions."_s
+            return Error{ErrorCode::RunConfig, u"Could not read %1: %2. Check its permissions."_s
                                               .arg(file.fileName(), file.errorString())};
         return parseRunConfig(file.read(MaxConfigBytes + 1));
     }
@@ -715,7 +715,7 @@ Result<RunConfig> loadRunConfig(const QString &projectDir)
                                 ? u" (there are %1 .cu files, so which to build is unclear)"_s
                                       .arg(cuFiles.size())
                                 : QString();
-    return Error{u"no-run-config"_s,
+    return Error{ErrorCode::NoRunConfig,
                  u"Nothing to run in %1%2: there is no gpuwb.toml, CMakeLists.txt, single .cu "
                  "file, main.py or train.py. Create gpuwb.toml in the project folder with a line "
                  "such as command = \"./run.sh\"."_s.arg(dir.absolutePath(), several)};
@@ -730,12 +730,12 @@ Status saveRunConfig(const QString &projectDir, const RunConfig &config)
         existing = current.readAll();
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
-        return Error{u"run-config"_s, u"Could not write %1: %2. Check that the project folder is "
+        return Error{ErrorCode::RunConfig, u"Could not write %1: %2. Check that the project folder is "
                                       "writable."_s.arg(file.fileName(), file.errorString())};
     file.write(existing.isEmpty() ? serializeRunConfig(config)
                                   : updateRunConfigText(existing, config));
     if (!file.commit())
-        return Error{u"run-config"_s, u"Could not save %1: %2. The previous file is unchanged; "
+        return Error{ErrorCode::RunConfig, u"Could not save %1: %2. The previous file is unchanged; "
                                       "check the free disk space."_s
                                           .arg(file.fileName(), file.errorString())};
     return {};
@@ -765,11 +765,11 @@ Status saveRunConfigWithTarget(const QString &projectDir, const RunConfig &confi
     text = setTargetInText(text, config.target.isEmpty() ? u"local"_s : config.target);
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
-        return Error{u"run-config"_s, u"Could not write %1: %2. Check that the project folder is "
+        return Error{ErrorCode::RunConfig, u"Could not write %1: %2. Check that the project folder is "
                                       "writable."_s.arg(file.fileName(), file.errorString())};
     file.write(text);
     if (!file.commit())
-        return Error{u"run-config"_s, u"Could not save %1: %2. The previous file is unchanged; "
+        return Error{ErrorCode::RunConfig, u"Could not save %1: %2. The previous file is unchanged; "
                                       "check the free disk space."_s
                                           .arg(file.fileName(), file.errorString())};
     return {};

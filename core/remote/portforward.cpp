@@ -189,7 +189,7 @@ private:
         return progressed ? SshStep::Again : SshStep::Wait;
     }
 
-    SshStep finish(const QString &error, const QString &code = u"forward-failed"_s)
+    SshStep finish(const QString &error, ErrorCode code = ErrorCode::ForwardFailed)
     {
         if (!error.isEmpty() && m_error.isEmpty()) {
             m_error = error;
@@ -229,7 +229,7 @@ private:
 
     QString openError(ssh_session session)
     {
-        m_errorCode = u"forward-refused"_s;
+        m_errorCode = ErrorCode::ForwardRefused;
         return u"Nothing answers on port %1 of %2 (%3). Start the service there first, or "
                "check the port number."_s
             .arg(m_port)
@@ -246,7 +246,7 @@ private:
     bool m_open = false;
     bool m_remoteEof = false;
     QString m_error;
-    QString m_errorCode = u"forward-failed"_s;
+    ErrorCode m_errorCode = ErrorCode::ForwardFailed;
 };
 
 } // namespace
@@ -411,18 +411,18 @@ Status PortForward::start()
     if (m_server && m_server->isListening())
         return {};
     if (!m_connection)
-        return Status::failure(u"no-connection"_s,
+        return Status::failure(ErrorCode::NoConnection,
                                tr("There is no connection to forward through: connect to the "
                                   "host first."));
     if (m_remotePort == 0)
-        return Status::failure(u"bad-port"_s, tr("Choose a remote port between 1 and 65535."));
+        return Status::failure(ErrorCode::InvalidPort, tr("Choose a remote port between 1 and 65535."));
     if (!m_server) {
         m_server = new QTcpServer(this);
         connect(m_server, &QTcpServer::newConnection, this, &PortForward::acceptPending);
     }
     if (!m_server->listen(QHostAddress::LocalHost, m_localPort)) {
         const QString why = m_server->errorString();
-        return Status::failure(u"listen-failed"_s,
+        return Status::failure(ErrorCode::ListenFailed,
                                tr("Cannot listen on localhost:%1 (%2). Choose another local "
                                   "port, or 0 for any free one.")
                                    .arg(m_localPort)

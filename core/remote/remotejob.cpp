@@ -48,12 +48,12 @@ QString signalName(int sig)
     }
 }
 
-// Errors about the files themselves: retrying will not help. Everything else (a lost or
-// refused connection, a timeout) is retried while the job lives on the host.
-bool permanent(const QString &code)
+// Errors about the files themselves (a missing or unreadable log, a failing disk): retrying
+// will not help. A lost, closed or refused connection or a timeout is retried while the job
+// lives on the host (ErrorCode's own decision).
+bool permanent(ErrorCode code)
 {
-    return code == u"not-found"_s || code == u"permission-denied"_s || code == u"no-sftp"_s
-        || code == u"unsupported"_s || code == u"too-large"_s;
+    return !isRetryable(code);
 }
 
 QString hostOf(const JobSpec &spec)
@@ -439,7 +439,7 @@ void RemoteJob::onReaderEnd(const Result<RemoteJobEnd> &end)
         return;
     }
     const Error &e = end.error();
-    if (e.code == u"cancelled"_s)
+    if (e.code == ErrorCode::Cancelled)
         return;
     if (permanent(e.code)) {
         JobResult r;
@@ -524,11 +524,11 @@ void RemoteJob::sendSignal(bool kill)
                 }
                 return;
             }
-            if (sent.error().code == u"no-pid"_s && ++m_pidTries < MaxPidTries) {
+            if (sent.error().code == ErrorCode::NoPid && ++m_pidTries < MaxPidTries) {
                 QTimer::singleShot(PidPollMs, this, [this, kill] { sendSignal(kill); });
                 return;
             }
-            if (sent.error().code == u"no-pid"_s)
+            if (sent.error().code == ErrorCode::NoPid)
                 return; // never started running: the reader ends it when `status` comes
             retryLater([this, kill] { sendSignal(kill); });
         });

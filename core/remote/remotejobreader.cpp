@@ -324,7 +324,7 @@ struct ReaderRun
         if (!clock.isValid())
             clock.start();
         if (t.cancel || !context) {
-            end(Error{u"cancelled"_s, u"The job stopped following its output."_s});
+            end(Error{ErrorCode::Cancelled, u"The job stopped following its output."_s});
             return SshStep::Done;
         }
         openLocal();
@@ -398,7 +398,7 @@ struct ReaderRun
                 nextPollMs = now;
                 return SshStep::Again;
             }
-        } else if (text.error().code != u"not-found"_s) {
+        } else if (text.error().code != ErrorCode::NotFound) {
             if (!ssh_is_connected(ctx.session()))
                 return SshStep::Wait;
             end(text.error());

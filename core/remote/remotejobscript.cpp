@@ -76,7 +76,7 @@ Result<QByteArray> wrapperScript(const JobSpec &spec, const QString &jobDir,
     QString env;
     for (auto it = spec.environment.cbegin(); it != spec.environment.cend(); ++it) {
         if (!isEnvName(it.key()))
-            return Error{u"bad-environment"_s,
+            return Error{ErrorCode::BadEnvironment,
                          u"\"%1\" is not a valid environment variable name; use letters, digits "
                          "and _, not starting with a digit."_s.arg(it.key())};
         env += u"    export "_s + it.key() + u'=' + shellQuote(it.value()) + u'\n';

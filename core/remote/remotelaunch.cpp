@@ -23,15 +23,15 @@ constexpr qsizetype MaxExecOutput = 64 * 1024;
 Error execError(SshSessionContext &ctx, const QString &what)
 {
     if (!ssh_is_connected(ctx.session()))
-        return Error{u"connection-lost"_s, u"The connection was lost while %1."_s.arg(what)};
-    return Error{u"exec-failed"_s, u"The host refused to run a command while %1: %2. Check that "
+        return Error{ErrorCode::ConnectionLost, u"The connection was lost while %1."_s.arg(what)};
+    return Error{ErrorCode::ExecFailed, u"The host refused to run a command while %1: %2. Check that "
                                    "the server allows exec channels."_s
                                        .arg(what, QString::fromUtf8(ssh_get_error(ctx.session())))};
 }
 
 bool ignorable(const Status &s)
 {
-    return s.ok() || s.error().code == u"exists"_s;
+    return s.ok() || s.error().code == ErrorCode::Exists;
 }
 
 } // namespace
@@ -40,7 +40,7 @@ Result<sftp_session_struct *> sftpOf(SshSessionContext &ctx)
 {
     Result<sftp_session_struct *> sftp = ctx.sftp();
     if (!sftp && !ssh_is_connected(ctx.session()))
-        return Error{u"connection-lost"_s, sftp.errorMessage()};
+        return Error{ErrorCode::ConnectionLost, sftp.errorMessage()};
     return sftp;
 }
 
@@ -63,7 +63,7 @@ Result<ExecResult> exec(SshSessionContext &ctx, const QString &command, int time
     char buffer[4096];
     for (;;) {
         if (ctx.closing())
-            return Error{u"closed"_s, u"The connection is closing."_s};
+            return Error{ErrorCode::Closed, u"The connection is closing."_s};
         const int n = ssh_channel_read_timeout(channel, buffer, sizeof buffer, 0, 200);
         if (n == SSH_ERROR)
             return execError(ctx, u"running a command"_s);
@@ -75,7 +75,7 @@ Result<ExecResult> exec(SshSessionContext &ctx, const QString &command, int time
         if (n <= 0 && e <= 0 && ssh_channel_is_eof(channel))
             break;
         if (clock.elapsed() > timeoutMs)
-            return Error{u"timeout"_s, u"A command on the host did not end within %1 s."_s
+            return Error{ErrorCode::Timeout, u"A command on the host did not end within %1 s."_s
                                            .arg(timeoutMs / 1000)};
     }
     uint32_t code = 0;
@@ -95,9 +95,9 @@ Status launch(SshSessionContext &ctx, const Launch &l)
     const Location work = Location::remote(l.host, l.workDir);
     auto info = SftpOps::statPath(*sftp, work);
     if (!info || !info->isDirectory) {
-        if (!info && info.error().code != u"not-found"_s)
+        if (!info && info.error().code != ErrorCode::NotFound)
             return info.error();
-        return Error{u"no-workdir"_s,
+        return Error{ErrorCode::NoWorkdir,
                      u"The working folder %1 does not exist on %2. Create it, sync the project, "
                      "or change workdir / remote_dir in the run configuration (gpuwb.toml)."_s
                          .arg(l.workDir, l.host)};
@@ -122,7 +122,7 @@ Status launch(SshSessionContext &ctx, const Launch &l)
     if (!ran)
         return ran.error();
     if (ran->exitCode != 0)
-        return Error{u"launch-failed"_s,
+        return Error{ErrorCode::LaunchFailed,
                      u"Starting the job on %1 failed (exit %2): %3"_s.arg(l.host)
                          .arg(ran->exitCode)
                          .arg(QString::fromUtf8(ran->output).trimmed())};
@@ -137,9 +137,9 @@ Status signalJob(SshSessionContext &ctx, const QString &host, const QString &job
     auto text = SftpOps::readFile(*sftp, Location::remote(host, jobDir + u"/pid"_s), 64);
     const qint64 pgid = text ? RemoteJobScript::parsePid(*text) : 0;
     if (pgid == 0) {
-        if (!text && text.error().code != u"not-found"_s)
+        if (!text && text.error().code != ErrorCode::NotFound)
             return text.error();
-        return Error{u"no-pid"_s, u"The job has not recorded its process group yet."_s};
+        return Error{ErrorCode::NoPid, u"The job has not recorded its process group yet."_s};
     }
     const QString command = kill ? RemoteJobScript::killCommand(pgid, jobDir)
                                  : RemoteJobScript::signalCommand(pgid, u"TERM"_s);

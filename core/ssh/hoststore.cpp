@@ -87,15 +87,15 @@ Status HostStore::saveAppHost(const SshHost &host)
 {
     const QString problem = validateAlias(host.alias);
     if (!problem.isEmpty())
-        return Error{u"invalid-alias"_s, problem};
+        return Error{ErrorCode::InvalidAlias, problem};
     for (const SshHost &h : std::as_const(m_configHosts)) {
         if (h.alias == host.alias)
-            return Error{u"alias-in-config"_s,
+            return Error{ErrorCode::AliasInConfig,
                          u"\"%1\" is already a host in %2; edit it there or pick another "
                          "name."_s.arg(host.alias, h.sourceFile)};
     }
     if (host.port < 1 || host.port > 65535)
-        return Error{u"invalid-port"_s, u"The port must be between 1 and 65535."_s};
+        return Error{ErrorCode::InvalidPort, u"The port must be between 1 and 65535."_s};
     QSettings settings;
     settings.beginGroup(kGroup);
     settings.remove(host.alias);
@@ -109,7 +109,7 @@ Status HostStore::saveAppHost(const SshHost &host)
     settings.endGroup();
     settings.sync();
     if (settings.status() != QSettings::NoError)
-        return Error{u"settings-error"_s,
+        return Error{ErrorCode::SettingsError,
                      u"Could not save the host to %1."_s.arg(settings.fileName())};
     reload();
     return {};
@@ -120,7 +120,7 @@ Status HostStore::removeAppHost(const QString &alias)
     QSettings settings;
     settings.beginGroup(kGroup);
     if (!settings.childGroups().contains(alias))
-        return Error{u"not-found"_s, u"There is no host \"%1\" added in the app."_s.arg(alias)};
+        return Error{ErrorCode::NotFound, u"There is no host \"%1\" added in the app."_s.arg(alias)};
     settings.remove(alias);
     settings.endGroup();
     settings.sync();

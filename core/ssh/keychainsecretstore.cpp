@@ -114,8 +114,8 @@ Result<QString> KeychainSecretStore::read(const QString &key)
     if (job.error == QKeychain::NoError)
         return job.text;
     if (job.error == QKeychain::EntryNotFound)
-        return Error{u"not-found"_s, u"No secret stored for %1."_s.arg(key)};
-    return Error{noService(job.error) ? u"no-keychain"_s : u"keychain-error"_s,
+        return Error{ErrorCode::NotFound, u"No secret stored for %1."_s.arg(key)};
+    return Error{noService(job.error) ? ErrorCode::NoKeychain : ErrorCode::KeychainError,
                  u"Could not read from the system keychain: %1"_s.arg(job.errorString)};
 }
 
@@ -125,7 +125,7 @@ Status KeychainSecretStore::write(const QString &key, const QString &secret)
         m_service, key, [&secret](QKeychain::WritePasswordJob &j) { j.setTextData(secret); });
     if (job.error == QKeychain::NoError)
         return {};
-    return Error{noService(job.error) ? u"no-keychain"_s : u"keychain-error"_s,
+    return Error{noService(job.error) ? ErrorCode::NoKeychain : ErrorCode::KeychainError,
                  u"The secret was not stored: no system keychain is available (%1). It is kept "
                  "in memory for this session only; start a keychain service (e.g. GNOME "
                  "Keyring or KWallet) to remember it."_s.arg(job.errorString)};
@@ -136,7 +136,7 @@ Status KeychainSecretStore::remove(const QString &key)
     const Outcome job = runJob<QKeychain::DeletePasswordJob>(m_service, key);
     if (job.error == QKeychain::NoError || job.error == QKeychain::EntryNotFound)
         return {};
-    return Error{noService(job.error) ? u"no-keychain"_s : u"keychain-error"_s,
+    return Error{noService(job.error) ? ErrorCode::NoKeychain : ErrorCode::KeychainError,
                  u"Could not remove the secret from the system keychain: %1"_s.arg(
                      job.errorString)};
 }

@@ -27,9 +27,9 @@ Result<RemoteCommand> RemoteCommand::run(ssh_session session, const QByteArray &
 {
     ssh_channel channel = ssh_channel_new(session);
     if (!channel)
-        return Error{u"io-error"_s, QString::fromUtf8(ssh_get_error(session))};
+        return Error{ErrorCode::IoError, QString::fromUtf8(ssh_get_error(session))};
     auto failed = [&](const QString &what) {
-        const Error e{ssh_is_connected(session) ? u"io-error"_s : u"connection-lost"_s,
+        const Error e{ssh_is_connected(session) ? ErrorCode::IoError : ErrorCode::ConnectionLost,
                       u"%1 on the host failed: %2. Try again; check the host's shell if it "
                       "keeps failing."_s.arg(what, QString::fromUtf8(ssh_get_error(session)))};
         ssh_channel_free(channel);

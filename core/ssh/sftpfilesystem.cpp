@@ -18,7 +18,7 @@ constexpr int DefaultPollMilliseconds = 3000;
 
 Error notOnHost(const Location &location, const QString &alias)
 {
-    return Error{u"wrong-host"_s,
+    return Error{ErrorCode::WrongHost,
                  u"%1 is not on host %2: open it through its own host"_s.arg(
                      location.displayName(), alias)};
 }
@@ -28,8 +28,8 @@ QByteArray digestOf(SftpOps::Sftp sftp, const Location &location, bool *lost)
 {
     auto info = SftpOps::statPath(sftp, location);
     if (!info) {
-        *lost = info.error().code == u"connection-lost";
-        return "missing:" + info.error().code.toUtf8();
+        *lost = info.error().code == ErrorCode::ConnectionLost;
+        return "missing:" + errorCodeName(info.error().code).toUtf8();
     }
     QCryptographicHash hash(QCryptographicHash::Sha1);
     auto add = [&hash](const FileInfo &i) {
@@ -43,8 +43,8 @@ QByteArray digestOf(SftpOps::Sftp sftp, const Location &location, bool *lost)
     if (info->isDirectory) {
         auto entries = SftpOps::readDirectory(sftp, location);
         if (!entries) {
-            *lost = entries.error().code == u"connection-lost";
-            return "unlistable:" + entries.error().code.toUtf8();
+            *lost = entries.error().code == ErrorCode::ConnectionLost;
+            return "unlistable:" + errorCodeName(entries.error().code).toUtf8();
         }
         QList<FileInfo> sorted = std::move(entries).value();
         std::sort(sorted.begin(), sorted.end(),
@@ -88,7 +88,7 @@ void SftpFileSystem::post(QObject *context, std::function<Result<T>(sftp_session
 {
     if (!m_connection) {
         detail::deliver<T>(context, std::move(done),
-                           Result<T>::failure(u"closed"_s,
+                           Result<T>::failure(ErrorCode::Closed,
                                               u"The connection is closed: open the host again"_s));
         return;
     }

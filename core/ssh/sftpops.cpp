@@ -78,52 +78,52 @@ QByteArray bytesOf(const Location &location)
     return toRemoteBytes(location.path());
 }
 
-QString codeFor(int status)
+ErrorCode codeFor(int status)
 {
     switch (status) {
     case SSH_FX_NO_SUCH_FILE:
-    case SSH_FX_NO_SUCH_PATH: return u"not-found"_s;
+    case SSH_FX_NO_SUCH_PATH: return ErrorCode::NotFound;
     case SSH_FX_PERMISSION_DENIED:
-    case SSH_FX_WRITE_PROTECT: return u"permission-denied"_s;
-    case SSH_FX_FILE_ALREADY_EXISTS: return u"exists"_s;
-    case SSH_FX_OP_UNSUPPORTED: return u"unsupported"_s;
+    case SSH_FX_WRITE_PROTECT: return ErrorCode::PermissionDenied;
+    case SSH_FX_FILE_ALREADY_EXISTS: return ErrorCode::Exists;
+    case SSH_FX_OP_UNSUPPORTED: return ErrorCode::Unsupported;
     case SSH_FX_NO_CONNECTION:
-    case SSH_FX_CONNECTION_LOST: return u"connection-lost"_s;
-    default: return u"io-error"_s;
+    case SSH_FX_CONNECTION_LOST: return ErrorCode::ConnectionLost;
+    default: return ErrorCode::IoError;
     }
 }
 
-QString adviceFor(const QString &code, const QString &path)
+QString adviceFor(ErrorCode code, const QString &path)
 {
-    if (code == u"not-found")
+    if (code == ErrorCode::NotFound)
         return u"check that it exists; it may have been moved or deleted"_s;
-    if (code == u"permission-denied")
+    if (code == ErrorCode::PermissionDenied)
         return u"check the permissions of %1 and of the folders above it on the host"_s.arg(path);
-    if (code == u"exists")
+    if (code == ErrorCode::Exists)
         return u"choose another name, or remove the existing one first"_s;
-    if (code == u"unsupported")
+    if (code == ErrorCode::Unsupported)
         return u"the host's SFTP server cannot do this; do it in a terminal on the host"_s;
-    if (code == u"connection-lost")
+    if (code == ErrorCode::ConnectionLost)
         return u"the connection to the host was lost; try again once it is back"_s;
     return u"try again, and check the host's disk if it keeps failing"_s;
 }
 
-QString describe(const QString &code)
+QString describe(ErrorCode code)
 {
-    if (code == u"not-found")
+    if (code == ErrorCode::NotFound)
         return u"No such file or folder"_s;
-    if (code == u"permission-denied")
+    if (code == ErrorCode::PermissionDenied)
         return u"Permission denied"_s;
-    if (code == u"exists")
+    if (code == ErrorCode::Exists)
         return u"It already exists"_s;
-    if (code == u"unsupported")
+    if (code == ErrorCode::Unsupported)
         return u"Not supported by the server"_s;
-    if (code == u"connection-lost")
+    if (code == ErrorCode::ConnectionLost)
         return u"Connection lost"_s;
     return u"The server failed"_s;
 }
 
-Error makeError(const QString &code, const QString &doing, const Location &location,
+Error makeError(ErrorCode code, const QString &doing, const Location &location,
                 const QString &detail = {})
 {
     const QString path = location.displayName();
@@ -197,11 +197,11 @@ Features features(Sftp sftp)
 Error lastError(Sftp sftp, const QString &doing, const Location &location)
 {
     if (connectionLost(sftp))
-        return makeError(u"connection-lost"_s, doing, location);
+        return makeError(ErrorCode::ConnectionLost, doing, location);
     const int status = sftp_get_error(sftp);
-    const QString code = codeFor(status);
+    const ErrorCode code = codeFor(status);
     QString detail;
-    if (code == u"io-error") {
+    if (code == ErrorCode::IoError) {
         // The server's own words are the best hint for a generic failure.
         detail = QString::fromUtf8(ssh_get_error(sftp->session));
     }
@@ -302,7 +302,7 @@ Result<QByteArray> readFile(Sftp sftp, const Location &file, qint64 maxBytes)
     auto tooLarge = [&](qint64 size) {
         const QLocale locale = QLocale::c();
         return Result<QByteArray>::failure(
-            u"too-large"_s,
+            ErrorCode::TooLarge,
             u"%1 is %2, more than the %3 that can be opened here: open it with another tool"_s.arg(
                 file.displayName(), locale.formattedDataSize(size),
                 locale.formattedDataSize(maxBytes)));
@@ -311,7 +311,7 @@ Result<QByteArray> readFile(Sftp sftp, const Location &file, qint64 maxBytes)
     if (!st)
         return lastError(sftp, u"reading"_s, file);
     if (isDirectoryType(st.get()))
-        return Error{u"is-directory"_s, u"%1 is a folder: choose a file"_s.arg(file.displayName())};
+        return Error{ErrorCode::IsDirectory, u"%1 is a folder: choose a file"_s.arg(file.displayName())};
     if ((st->flags & SSH_FILEXFER_ATTR_SIZE) && qint64(st->size) > maxBytes)
         return tooLarge(qint64(st->size));
     sftp_file handle = sftp_open(sftp, path.constData(), O_RDONLY, 0);
@@ -387,7 +387,7 @@ Status atomicWrite(Sftp sftp, const Location &file, const QByteArray &data, quin
     }
     if (link) {
         if (isDirectoryType(link.get()))
-            return Error{u"is-directory"_s,
+            return Error{ErrorCode::IsDirectory,
                          u"%1 is a folder: choose a file"_s.arg(file.displayName())};
         if (link->flags & SSH_FILEXFER_ATTR_PERMISSIONS)
             mode = link->permissions & 07777;
@@ -430,7 +430,7 @@ Status makeDirectory(Sftp sftp, const Location &dir, quint32 mode)
     if (sftp_mkdir(sftp, path.constData(), mode) < 0) {
         // SFTP v3 says only "failure" for an existing name; look to say what it was.
         if (sftp_get_error(sftp) == SSH_FX_FAILURE && !connectionLost(sftp) && exists(sftp, path))
-            return makeError(u"exists"_s, u"creating the folder"_s, dir);
+            return makeError(ErrorCode::Exists, u"creating the folder"_s, dir);
         return lastError(sftp, u"creating the folder"_s, dir);
     }
     return {};
@@ -442,7 +442,7 @@ Status createFile(Sftp sftp, const Location &file, quint32 mode)
     sftp_file handle = sftp_open(sftp, path.constData(), O_WRONLY | O_CREAT | O_EXCL, mode);
     if (!handle) {
         if (sftp_get_error(sftp) == SSH_FX_FAILURE && !connectionLost(sftp) && exists(sftp, path))
-            return makeError(u"exists"_s, u"creating"_s, file);
+            return makeError(ErrorCode::Exists, u"creating"_s, file);
         return lastError(sftp, u"creating"_s, file);
     }
     if (sftp_close(handle) < 0)
@@ -458,7 +458,7 @@ Status rename(Sftp sftp, const Location &from, const Location &to)
     // posix-rename would replace the target silently; check first, accepting the race (the
     // local side does the same on file systems without RENAME_NOREPLACE).
     if (exists(sftp, target))
-        return makeError(u"exists"_s, doing, to);
+        return makeError(ErrorCode::Exists, doing, to);
     if (sftp_rename(sftp, source.constData(), target.constData()) < 0)
         return lastError(sftp, doing, to);
     return {};
@@ -481,7 +481,7 @@ Status removeTree(Sftp sftp, const QByteArray &path, const Location &shown)
             continue;
         if (!isSafeRemoteName(name)) {
             sftp_closedir(handle);
-            return Error{u"bad-name"_s,
+            return Error{ErrorCode::BadName,
                          u"The host listed a name that is not a file name inside %1; nothing "
                          "there was removed."_s.arg(shown.displayName())};
         }
@@ -547,7 +547,7 @@ Result<QString> homeDirectory(Sftp sftp, const QString &host)
         return fromRemoteBytes(home); // a home that is there but was not entered
     if (!found && sftp_get_error(sftp) != SSH_FX_NO_SUCH_FILE)
         return lastError(sftp, u"finding the home folder on"_s, Location::remote(host, u"~"_s));
-    return Error{u"no-home"_s,
+    return Error{ErrorCode::NoHome,
                  u"Your home folder %1 on %2 does not exist, so there is no ~ to put the project "
                  "or the job in; nothing was sent. Ask the host's administrator to create it "
                  "(or log in as a user who has one)."_s

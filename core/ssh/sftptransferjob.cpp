@@ -125,7 +125,7 @@ void SftpTransferJob::fileError(const QByteArray &relative, const QString &messa
     ++m_filesFailed;
     const QString path = relative.isEmpty() ? m_source.fileName() : fromRemoteBytes(relative);
     if (!m_firstError)
-        m_firstError = Error{u"file-failed"_s, message};
+        m_firstError = Error{ErrorCode::FileFailed, message};
     if (m_callbacks.fileFailed)
         m_callbacks.fileFailed(TransferFileError{path, message});
 }
@@ -172,8 +172,8 @@ SshStep SftpTransferJob::step(SshSessionContext &session)
     if (m_cancel->load() || session.closing()) {
         abandonFile(sftp);
         finish(m_cancel->load()
-                   ? Status::failure(u"cancelled"_s, u"The transfer was cancelled."_s)
-                   : Status::failure(u"closed"_s,
+                   ? Status::failure(ErrorCode::Cancelled, u"The transfer was cancelled."_s)
+                   : Status::failure(ErrorCode::Closed,
                                      u"The connection was closed: start the transfer again"_s));
         return SshStep::Done;
     }
@@ -247,7 +247,7 @@ SshStep SftpTransferJob::foldersStep(sftp_session sftp)
             }
             const Error error = SftpOps::lastError(sftp, u"creating the folder"_s,
                                                    destinationLocation(item.relative));
-            if (error.code == u"connection-lost") {
+            if (error.code == ErrorCode::ConnectionLost) {
                 finish(error);
                 return SshStep::Done;
             }
@@ -360,7 +360,7 @@ bool SftpTransferJob::openFile(sftp_session sftp, const Item &item)
             m_temporary.clear();
             ::close(m_localFd);
             m_localFd = -1;
-            if (error.code == u"connection-lost")
+            if (error.code == ErrorCode::ConnectionLost)
                 finish(error);
             else
                 fileError(item.relative, error.message);
@@ -371,7 +371,7 @@ bool SftpTransferJob::openFile(sftp_session sftp, const Item &item)
     m_remoteFile = sftp_open(sftp, from.constData(), O_RDONLY, 0);
     if (!m_remoteFile) {
         const Error error = SftpOps::lastError(sftp, u"reading"_s, sourceLocation(item.relative));
-        if (error.code == u"connection-lost")
+        if (error.code == ErrorCode::ConnectionLost)
             finish(error);
         else
             fileError(item.relative, error.message);
@@ -430,7 +430,7 @@ bool SftpTransferJob::pumpUpload(sftp_session sftp, qint64 *budget, bool *comple
                 const Error error = SftpOps::lastError(sftp, u"writing"_s,
                                                        destinationLocation(item.relative));
                 abandonFile(sftp);
-                if (error.code == u"connection-lost")
+                if (error.code == ErrorCode::ConnectionLost)
                     finish(error);
                 else
                     fileError(item.relative, error.message);
@@ -451,7 +451,7 @@ bool SftpTransferJob::pumpUpload(sftp_session sftp, qint64 *budget, bool *comple
             const Error error = SftpOps::lastError(sftp, u"writing"_s,
                                                    destinationLocation(item.relative));
             abandonFile(sftp);
-            if (error.code == u"connection-lost")
+            if (error.code == ErrorCode::ConnectionLost)
                 finish(error);
             else
                 fileError(item.relative, error.message);
@@ -470,7 +470,7 @@ bool SftpTransferJob::pumpDownload(sftp_session sftp, qint64 *budget, bool *comp
     const Item &item = m_items.at(m_current);
     auto failWith = [&](const Error &error) {
         abandonFile(sftp);
-        if (error.code == u"connection-lost")
+        if (error.code == ErrorCode::ConnectionLost)
             finish(error);
         else
             fileError(item.relative, error.message);
@@ -547,7 +547,7 @@ bool SftpTransferJob::commitFile(sftp_session sftp, const Item &item)
     const Location shown = destinationLocation(item.relative);
     auto failWith = [&](const Error &error) {
         abandonFile(sftp);
-        if (error.code == u"connection-lost")
+        if (error.code == ErrorCode::ConnectionLost)
             finish(error);
         else
             fileError(item.relative, error.message);

@@ -130,7 +130,7 @@ bool SftpTransferJob::walkRemote(sftp_session sftp, const QByteArray &relative)
     sftp_dir dir = sftp_opendir(sftp, path.constData());
     if (!dir) {
         const Error error = SftpOps::lastError(sftp, u"listing"_s, sourceLocation(relative));
-        if (relative.isEmpty() || error.code == u"connection-lost") {
+        if (relative.isEmpty() || error.code == ErrorCode::ConnectionLost) {
             finish(error);
             return false;
         }
@@ -194,7 +194,7 @@ bool SftpTransferJob::walkRemote(sftp_session sftp, const QByteArray &relative)
         error = SftpOps::lastError(sftp, u"listing"_s, sourceLocation(relative));
     sftp_closedir(dir);
     if (!complete) {
-        if (error.code == u"connection-lost") {
+        if (error.code == ErrorCode::ConnectionLost) {
             finish(error);
             return false;
         }

@@ -31,7 +31,7 @@ struct Parser
 
 Error malformed(const QString &file, int line, const QString &what)
 {
-    return Error{u"config-malformed"_s,
+    return Error{ErrorCode::ConfigMalformed,
                  u"%1 line %2: %3. Fix that line of the SSH configuration and reload."_s
                      .arg(file).arg(line).arg(what)};
 }
@@ -67,14 +67,14 @@ std::optional<QStringList> tokenize(const QString &text)
 Status Parser::parseFile(const QString &file, int depth)
 {
     if (depth > kMaxIncludeDepth)
-        return Error{u"config-malformed"_s,
+        return Error{ErrorCode::ConfigMalformed,
                      u"%1: too many nested Include levels (more than %2)."_s.arg(file)
                          .arg(kMaxIncludeDepth)};
     QFile f(file);
     if (!f.exists())
         return {};
     if (!f.open(QIODevice::ReadOnly))
-        return Error{u"config-unreadable"_s,
+        return Error{ErrorCode::ConfigUnreadable,
                      u"Cannot read %1: %2. Check its permissions."_s.arg(file, f.errorString())};
     const QByteArray data = f.readAll();
     const QStringList lines = QString::fromUtf8(data).split(u'\n');

@@ -34,10 +34,9 @@ qint64 nowMs()
     return clock.elapsed();
 }
 
-bool retriable(const QString &code)
+bool retriable(ErrorCode code)
 {
-    return code == u"timeout"_s || code == u"refused"_s || code == u"connect-failed"_s
-        || code == u"connection-lost"_s;
+    return errorRetry(code) == ErrorRetry::WhenConnected;
 }
 
 } // namespace
@@ -78,7 +77,7 @@ void SshConnectionWorker::enqueue(SshRequest request)
         if (m_quit) {
             lock.unlock();
             if (request.fail)
-                request.fail(Error{u"closed"_s, u"The connection is closed."_s});
+                request.fail(Error{ErrorCode::Closed, u"The connection is closed."_s});
             return;
         }
         m_incoming.push_back(std::move(request));
@@ -116,17 +115,17 @@ Result<sftp_session_struct *> SshConnectionWorker::sftp()
     if (m_sftp)
         return m_sftp;
     if (!m_session)
-        return Error{u"not-connected"_s, u"Not connected to %1."_s.arg(m_alias)};
+        return Error{ErrorCode::NotConnected, u"Not connected to %1."_s.arg(m_alias)};
     sftp_session s = sftp_new(m_session);
     if (!s)
-        return Error{u"no-sftp"_s,
+        return Error{ErrorCode::NoSftp,
                      u"%1 refused an SFTP session: %2. Check that the server has the sftp "
                      "subsystem enabled."_s.arg(m_alias,
                                                 QString::fromUtf8(ssh_get_error(m_session)))};
     if (sftp_init(s) != SSH_OK) {
         const QString why = QString::fromUtf8(ssh_get_error(m_session));
         sftp_free(s);
-        return Error{u"no-sftp"_s,
+        return Error{ErrorCode::NoSftp,
                      u"%1 has no working SFTP subsystem (%2). Enable Subsystem sftp in its "
                      "sshd_config."_s.arg(m_alias, why)};
     }
@@ -165,7 +164,7 @@ void SshConnectionWorker::ownerLoop()
         }
         if (quit || disconnectRequested) {
             m_ownerClosing = true;
-            ownerFailAll(Error{u"closed"_s,
+            ownerFailAll(Error{ErrorCode::Closed,
                                u"The connection to %1 was closed."_s.arg(m_alias)});
             ownerCloseSession();
             m_reconnecting = false;
@@ -209,7 +208,7 @@ void SshConnectionWorker::ownerAttemptConnect()
         const Error error = opened.error();
         qCInfo(lcSsh) << m_alias << "connect failed:" << error.code << error.message;
         ownerFailAll(error);
-        if (error.code == u"closed"_s)
+        if (error.code == ErrorCode::Closed)
             return; // the loop handles the close
         if (reconnect && m_options.autoReconnect && retriable(error.code)) {
             m_backoffSeconds = std::min(m_backoffSeconds * 2, kMaxBackoffSeconds);
@@ -345,7 +344,7 @@ void SshConnectionWorker::ownerLost(const QString &why)
         u"The connection to %1 was lost%2."_s.arg(m_alias, why.isEmpty() ? QString()
                                                                           : u" ("_s + why + u')');
     qCInfo(lcSsh) << message;
-    ownerFailAll(Error{u"connection-lost"_s,
+    ownerFailAll(Error{ErrorCode::ConnectionLost,
                        message + u" Try again; it reconnects by itself when it can."_s});
     ownerCloseSession();
     if (m_options.autoReconnect) {

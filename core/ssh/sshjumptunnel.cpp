@@ -36,7 +36,7 @@ SshJumpTunnel::open(ssh_session hop, const QString &hopName, std::shared_ptr<Ssh
 
     tunnel->m_channel = ssh_channel_new(hop);
     if (!tunnel->m_channel)
-        return Error{u"internal"_s, u"libssh could not create a channel on the jump host "
+        return Error{ErrorCode::Internal, u"libssh could not create a channel on the jump host "
                                     "\"%1\"."_s.arg(hopName)};
     const QByteArray hostName = host.toUtf8();
     QDeadlineTimer deadline{std::chrono::seconds(std::max(1, timeoutSeconds))};
@@ -48,15 +48,15 @@ SshJumpTunnel::open(ssh_session hop, const QString &hopName, std::shared_ptr<Ssh
         if (rc == SSH_OK)
             break;
         if (rc == SSH_ERROR)
-            return Error{u"jump-forward-failed"_s,
+            return Error{ErrorCode::JumpForwardFailed,
                          u"The jump host \"%1\" could not open a connection to %2: %3. Check "
                          "that the address is right as seen from the jump host and that its "
                          "sshd allows forwarding (AllowTcpForwarding)."_s
                              .arg(hopName, where, QString::fromUtf8(ssh_get_error(hop)))};
         if (closing())
-            return Error{u"closed"_s, u"The connection was closed."_s};
+            return Error{ErrorCode::Closed, u"The connection was closed."_s};
         if (deadline.hasExpired())
-            return Error{u"timeout"_s,
+            return Error{ErrorCode::Timeout,
                          u"The jump host \"%1\" did not open a connection to %2 within %3 s. "
                          "Check that the host is up and reachable from the jump host, or raise "
                          "ConnectTimeout."_s.arg(hopName, where).arg(timeoutSeconds)};
@@ -67,7 +67,7 @@ SshJumpTunnel::open(ssh_session hop, const QString &hopName, std::shared_ptr<Ssh
     int pair[2];
     if (::pipe2(tunnel->m_stop, O_CLOEXEC | O_NONBLOCK) != 0
         || ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
-        return Error{u"internal"_s,
+        return Error{ErrorCode::Internal,
                      u"Could not create a local socket for the jump host \"%1\": %2"_s.arg(
                          hopName, QString::fromLocal8Bit(std::strerror(errno)))};
     tunnel->m_local = pair[0];

@@ -323,7 +323,7 @@ Status SshSessionOpener::authenticate(ssh_session session, SshPrompter *prompter
     AuthRun run{session, prompter, m_options.secrets.get(), m_memory, m_alias, m_user,
                 u"%1@%2:%3"_s.arg(m_user, m_hostName).arg(m_port), m_closing, {}, false, false,
                 false, {}};
-    const Error timedOut{u"timeout"_s,
+    const Error timedOut{ErrorCode::Timeout,
                          u"%1 stopped answering while logging in (no reply within %2 s). Check "
                          "that the server is not overloaded, or raise ConnectTimeout."_s
                              .arg(m_alias)
@@ -334,7 +334,7 @@ Status SshSessionOpener::authenticate(ssh_session session, SshPrompter *prompter
     if (rc == SSH_AUTH_AGAIN)
         return timedOut;
     if (rc == SSH_AUTH_ERROR)
-        return Error{u"connection-lost"_s,
+        return Error{ErrorCode::ConnectionLost,
                      u"The connection to %1 broke during login: %2"_s.arg(
                          m_alias, QString::fromUtf8(ssh_get_error(session)))};
 
@@ -354,7 +354,7 @@ Status SshSessionOpener::authenticate(ssh_session session, SshPrompter *prompter
     // Partial success (several methods required) starts the list of methods over.
     for (;;) {
         if (m_closing())
-            return Error{u"closed"_s, u"The connection to %1 was closed."_s.arg(m_alias)};
+            return Error{ErrorCode::Closed, u"The connection to %1 was closed."_s.arg(m_alias)};
         const int methods = ssh_userauth_list(session, nullptr);
         Outcome outcome = Outcome::Failed;
         if ((methods & SSH_AUTH_METHOD_PUBLICKEY) && !agentTried) {
@@ -387,10 +387,10 @@ Status SshSessionOpener::authenticate(ssh_session session, SshPrompter *prompter
         if (outcome == Outcome::Success)
             return {};
         if (outcome == Outcome::Cancelled)
-            return Error{u"cancelled"_s,
+            return Error{ErrorCode::Cancelled,
                          u"Logging in to %1 was cancelled."_s.arg(m_alias)};
         if (outcome == Outcome::Closed)
-            return Error{u"closed"_s, u"The connection to %1 was closed."_s.arg(m_alias)};
+            return Error{ErrorCode::Closed, u"The connection to %1 was closed."_s.arg(m_alias)};
         if (outcome == Outcome::TimedOut)
             return timedOut;
         if (outcome == Outcome::Partial) {
@@ -398,13 +398,13 @@ Status SshSessionOpener::authenticate(ssh_session session, SshPrompter *prompter
             nextKey = 0;
         }
         if (ssh_get_status(session) & (SSH_CLOSED | SSH_CLOSED_ERROR))
-            return Error{u"connection-lost"_s,
+            return Error{ErrorCode::ConnectionLost,
                          u"%1 closed the connection during login: %2"_s.arg(
                              m_alias, QString::fromUtf8(ssh_get_error(session)))};
     }
     const QString tried = run.tried.isEmpty() ? u"no method the server offers"_s
                                               : run.tried.join(u"; "_s);
-    return Error{u"auth-failed"_s,
+    return Error{ErrorCode::AuthFailed,
                  u"Permission denied for %1. Tried: %2. Check the user name and password, or "
                  "add your public key to ~/.ssh/authorized_keys on the server."_s.arg(run.target,
                                                                                      tried)};

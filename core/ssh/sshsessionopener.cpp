@@ -105,7 +105,7 @@ std::optional<Error> revokedKey(ssh_session session, const QString &who, const Q
     }
     if (file.isEmpty())
         return std::nullopt;
-    return Error{u"host-key-revoked"_s,
+    return Error{ErrorCode::HostKeyRevoked,
                  u"The host key of %1 (%2, %3 key %4) is marked @revoked in %5: it must never be "
                  "accepted. The connection was refused before any authentication. Ask the "
                  "host's administrator for its current key."_s
@@ -119,7 +119,7 @@ Status appendKnownHost(ssh_session session, const QString &name, const QString &
 {
     char *entry = nullptr;
     if (ssh_session_export_known_hosts_entry(session, &entry) != SSH_OK || !entry)
-        return Error{u"known-hosts-write"_s,
+        return Error{ErrorCode::KnownHostsWrite,
                      u"Could not add the host key to %1: %2"_s.arg(
                          file, QString::fromUtf8(ssh_get_error(session)))};
     QByteArray line = QByteArray(entry).trimmed();
@@ -137,7 +137,7 @@ Status appendKnownHost(ssh_session session, const QString &name, const QString &
     QFile out(file);
     if (!out.open(QIODevice::Append, QFileDevice::ReadOwner | QFileDevice::WriteOwner)
         || out.write(line + '\n') != line.size() + 1 || !out.flush())
-        return Error{u"known-hosts-write"_s,
+        return Error{ErrorCode::KnownHostsWrite,
                      u"Could not add the host key to %1: %2. Check that the file and its folder "
                      "are writable."_s.arg(file, out.errorString())};
     return {};
@@ -220,7 +220,7 @@ Status SshSessionOpener::prepare()
         ssh_free(m_session);
     m_session = ssh_new();
     if (!m_session)
-        return Error{u"internal"_s, u"libssh could not create a session."_s};
+        return Error{ErrorCode::Internal, u"libssh could not create a session."_s};
     ssh_session session = m_session;
     const QByteArray alias = m_alias.toUtf8();
     const QByteArray dir = QFile::encodeName(paths.sshDir);
@@ -248,7 +248,7 @@ Status SshSessionOpener::prepare()
     if (aliasUsable && QFile::exists(paths.configFile)) {
         const QByteArray file = QFile::encodeName(paths.configFile);
         if (ssh_options_parse_config(session, file.constData()) != SSH_OK)
-            return Error{u"config-malformed"_s,
+            return Error{ErrorCode::ConfigMalformed,
                          u"libssh could not read %1: %2"_s.arg(
                              paths.configFile, QString::fromUtf8(ssh_get_error(session)))};
     }
@@ -270,7 +270,7 @@ Status SshSessionOpener::prepare()
         if (!hostSet && !settings.hostName.isEmpty()) {
             const QByteArray v = settings.hostName.toUtf8();
             if (ssh_options_set(session, SSH_OPTIONS_HOST, v.constData()) != SSH_OK)
-                return Error{u"bad-host-name"_s,
+                return Error{ErrorCode::BadHostName,
                              u"The HostName \"%1\" of \"%2\" in %3 is not a valid host name. "
                              "Correct it in that file."_s.arg(settings.hostName, m_alias,
                                                              paths.configFile)};
@@ -325,7 +325,7 @@ Status SshSessionOpener::prepare()
         ssh_string_free_char(value);
     }
     if (m_hostName.isEmpty())
-        return Error{u"bad-host-name"_s,
+        return Error{ErrorCode::BadHostName,
                      u"\"%1\" is not a host name that can be connected to (only letters, digits, "
                      "'-' and '.' are), and %2 gives it no HostName. Add a Host block for it "
                      "with \"HostName ADDRESS\", or use the address itself."_s.arg(
@@ -354,7 +354,7 @@ Result<std::shared_ptr<SshJumpTunnel>> SshSessionOpener::openJumps(SshPrompter *
     // configuration ends here instead of recursing for ever.
     constexpr int kMaxDepth = 8;
     if (m_depth + m_hops.size() > kMaxDepth)
-        return Error{u"config-malformed"_s,
+        return Error{ErrorCode::ConfigMalformed,
                      u"The ProxyJump chain to \"%1\" is longer than %2 hops (is there a loop in "
                      "%3?). Shorten it."_s.arg(m_alias)
                          .arg(kMaxDepth)
@@ -448,18 +448,20 @@ Status SshSessionOpener::connectSocket(ssh_session session)
         if (rc == SSH_ERROR) {
             const QString why = QString::fromUtf8(ssh_get_error(session));
             if (why.contains(u"refused"_s, Qt::CaseInsensitive))
-                return Error{u"refused"_s,
+                return Error{ErrorCode::Refused,
                              u"Connection to %1 was refused: nothing listens on port %2 there. "
                              "Check the port (Port in ~/.ssh/config) and that sshd runs."_s.arg(
                                  where).arg(m_port)};
             if (why.contains(u"timeout"_s, Qt::CaseInsensitive)
                 || why.contains(u"timed out"_s, Qt::CaseInsensitive))
                 break;
-            return Error{u"connect-failed"_s,
+            // libssh says "Failed to resolve hostname NAME (...)" when DNS has no answer.
+            const bool unresolved = why.contains(u"resolve"_s, Qt::CaseInsensitive);
+            return Error{unresolved ? ErrorCode::UnknownHost : ErrorCode::ConnectFailed,
                          u"Could not connect to %1: %2"_s.arg(where, why)};
         }
         if (m_closing())
-            return Error{u"closed"_s, u"The connection to %1 was closed."_s.arg(m_alias)};
+            return Error{ErrorCode::Closed, u"The connection to %1 was closed."_s.arg(m_alias)};
         if (deadline.hasExpired())
             break;
         pollfd fds[2];
@@ -471,7 +473,7 @@ Status SshSessionOpener::connectSocket(ssh_session session)
         // Capped so that a finished TCP connect (which shows as writable) is seen soon.
         ::poll(fds, nfds_t(n), int(std::min<qint64>(50, deadline.remainingTime())));
     }
-    return Error{u"timeout"_s,
+    return Error{ErrorCode::Timeout,
                  u"Connecting to %1 timed out after %2 s: the server did not answer. Check that "
                  "the host is up and reachable, or raise ConnectTimeout."_s.arg(where)
                      .arg(m_connectTimeout)};
@@ -491,18 +493,18 @@ Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter
         return {};
     case SSH_KNOWN_HOSTS_CHANGED:
     case SSH_KNOWN_HOSTS_OTHER:
-        return Error{u"host-key-changed"_s,
+        return Error{ErrorCode::HostKeyChanged,
                      changedKeyMessage(m_who, name, fp, keyType, knownHosts)};
     case SSH_KNOWN_HOSTS_NOT_FOUND:
     case SSH_KNOWN_HOSTS_UNKNOWN: {
         const UnknownKey decision = unknownKeyDecision(m_strictChecking);
         if (decision == UnknownKey::Refuse)
-            return Error{u"host-key-unknown"_s,
+            return Error{ErrorCode::HostKeyUnknown,
                          strictRefusal(m_who, name, knownHosts)};
         if (decision == UnknownKey::Accept)
             return appendKnownHost(session, name, knownHosts, m_hashKnownHosts);
         if (!prompter)
-            return Error{u"host-key-unknown"_s,
+            return Error{ErrorCode::HostKeyUnknown,
                          u"The host key of %1 (%2, %3 key %4) is not in %5, and there is no one "
                          "to ask. Connect once interactively to check and accept it%6."_s.arg(
                              m_who, name, keyType, fp, knownHosts,
@@ -510,9 +512,9 @@ Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter
         const bool accepted = prompter->acceptHostKey({name, keyType, fp});
         // Closed while the question was up: nothing is written and nothing more is sent.
         if (m_closing())
-            return Error{u"closed"_s, u"The connection to %1 was closed."_s.arg(m_alias)};
+            return Error{ErrorCode::Closed, u"The connection to %1 was closed."_s.arg(m_alias)};
         if (!accepted)
-            return Error{u"host-key-unknown"_s,
+            return Error{ErrorCode::HostKeyUnknown,
                          u"The host key of %1 (%2, %3 key %4) was not accepted, so the "
                          "connection was not made%5."_s.arg(m_who, name, keyType, fp,
                                                            certificateNote(name, knownHosts))};
@@ -521,7 +523,7 @@ Status SshSessionOpener::checkHostKey(ssh_session session, SshPrompter *prompter
     case SSH_KNOWN_HOSTS_ERROR:
         break;
     }
-    return Error{u"host-key-error"_s,
+    return Error{ErrorCode::HostKeyError,
                  u"Could not check the host key of %1 against %2: %3"_s.arg(
                      m_who, knownHosts, QString::fromUtf8(ssh_get_error(session)))};
 }

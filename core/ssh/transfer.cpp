@@ -59,11 +59,11 @@ void Transfer::start()
         m_relay->post([error](Transfer *t) { t->complete(Status(error)); });
     };
     if (!m_connection) {
-        early(Error{u"closed"_s, u"The connection is closed: open the host again"_s});
+        early(Error{ErrorCode::Closed, u"The connection is closed: open the host again"_s});
         return;
     }
     if (remote.isLocal() || !local.isLocal() || remote.host() != m_connection->alias()) {
-        early(Error{u"wrong-host"_s,
+        early(Error{ErrorCode::WrongHost,
                     u"A transfer needs one location on this computer and one on host %1"_s.arg(
                         m_connection->alias())});
         return;

@@ -14,11 +14,11 @@ TransferQueue::TransferQueue(SshConnections *connections, QObject *parent)
 Result<Transfer *> TransferQueue::enqueue(const Location &source, const Location &destination)
 {
     if (!source.isValid() || !destination.isValid())
-        return Result<Transfer *>::failure(u"invalid"_s,
+        return Result<Transfer *>::failure(ErrorCode::Invalid,
                                            u"A transfer needs a source and a destination"_s);
     if (source.isLocal() == destination.isLocal()) {
         return Result<Transfer *>::failure(
-            u"unsupported"_s,
+            ErrorCode::Unsupported,
             source.isLocal()
                 ? u"Both %1 and %2 are on this computer: copy them in the file browser"_s.arg(
                       source.displayName(), destination.displayName())
@@ -29,7 +29,7 @@ Result<Transfer *> TransferQueue::enqueue(const Location &source, const Location
     const QString host = upload ? destination.host() : source.host();
     SshConnection *connection = m_connections ? m_connections->connection(host) : nullptr;
     if (!connection)
-        return Result<Transfer *>::failure(u"unknown-host"_s,
+        return Result<Transfer *>::failure(ErrorCode::NoConnection,
                                            u"There is no connection to %1: add the host first"_s
                                                .arg(host));
     auto *transfer = new Transfer(connection,

@@ -121,7 +121,7 @@ struct Walker
         DIR *dir = ::opendir(full.constData());
         if (!dir) {
             if (relative.isEmpty()) {
-                error = Error{u"not-found"_s,
+                error = Error{ErrorCode::NotFound,
                               u"Cannot read the project folder %1 (%2): check that it exists "
                               "and that you may read it."_s
                                   .arg(QFile::decodeName(rootBytes),
@@ -247,7 +247,7 @@ Result<LocalTree> LocalTree::walk(const QString &root, const SyncOptions &option
     if (walker.error)
         return *walker.error;
     if (cancel.load())
-        return Error{u"cancelled"_s, u"The sync was cancelled."_s};
+        return Error{ErrorCode::Cancelled, u"The sync was cancelled."_s};
     std::sort(walker.tree.directories.begin(), walker.tree.directories.end(),
               [](const SyncPlan::Entry &a, const SyncPlan::Entry &b) { return a.path < b.path; });
     return std::move(walker.tree);

@@ -23,7 +23,7 @@ namespace {
 
 Error cancelledError()
 {
-    return Error{u"cancelled"_s, u"The sync was cancelled; files already in place stay, and "
+    return Error{ErrorCode::Cancelled, u"The sync was cancelled; files already in place stay, and "
                                  "nothing is left half written. Sync again to finish."_s};
 }
 
@@ -56,7 +56,7 @@ Error clashError(const QString &host, const QString &root, const QStringList &pa
         shown.append(root + u'/' + p);
     if (paths.size() > 5)
         shown.append(u"and %1 more"_s.arg(paths.size() - 5));
-    return Error{u"sync-clash"_s,
+    return Error{ErrorCode::SyncClash,
                  u"On %1, %2 a folder or another kind of entry where the project has a file, or "
                  "the other way round: %3. Nothing was changed on the host. Rename or move the "
                  "entry on the host (or in the project), then run again."_s
@@ -87,7 +87,7 @@ Status checkOwner(sftp_session sftp, const QString &host, const QString &root)
     sftp_attributes_free(own);
     // root (the usual login on rented GPU boxes) may use any folder.
     if (folderKnown && ownKnown && ownUid != 0 && folderUid != ownUid)
-        return Error{u"not-owner"_s,
+        return Error{ErrorCode::NotOwner,
                      u"The remote folder %1 on %2 belongs to another user (uid %3, you are uid "
                      "%4). Nothing was synced. Choose a folder of your own as remote_dir in the "
                      "run configuration (gpuwb.toml)."_s.arg(root, host)
@@ -123,7 +123,7 @@ void ProjectSync::plan()
         QMetaObject::invokeMethod(
             this,
             [this] {
-                emit planned(Error{u"closed"_s, u"There is no connection to the host."_s});
+                emit planned(Error{ErrorCode::Closed, u"There is no connection to the host."_s});
             },
             Qt::QueuedConnection);
         return;
@@ -149,7 +149,7 @@ void ProjectSync::plan()
                     return;
                 }
                 if (!self->m_connection) {
-                    emit self->planned(Error{u"closed"_s, u"The connection was closed."_s});
+                    emit self->planned(Error{ErrorCode::Closed, u"The connection was closed."_s});
                     return;
                 }
                 // The plan travels behind a pointer: GCC's -O2 flow analysis misreads the
@@ -237,7 +237,7 @@ void ProjectSync::startRun(const SyncPlan &plan)
         return;
     }
     if (!m_connection) {
-        emitFinished(Error{u"closed"_s, u"There is no connection to the host."_s});
+        emitFinished(Error{ErrorCode::Closed, u"There is no connection to the host."_s});
         return;
     }
     QPointer<ProjectSync> self(this);

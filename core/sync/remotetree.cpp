@@ -48,7 +48,7 @@ bool listFolder(sftp_session sftp, const QByteArray &root, const QString &relati
         if (!isSafeRemoteName(name)) {
             sftp_attributes_free(a);
             sftp_closedir(dir);
-            *error = Error{u"listing-unreadable"_s,
+            *error = Error{ErrorCode::ListingUnreadable,
                            u"The host listed a name that is not a file name in %1. Nothing "
                            "was changed on the host."_s.arg(fromRemoteBytes(full))};
             return false;
@@ -203,7 +203,7 @@ FindOutputReader::FindOutputReader(const QByteArray &nonce, const IgnoreRules &r
 
 Error FindOutputReader::unreadable(const QString &why) const
 {
-    return Error{u"listing-unreadable"_s,
+    return Error{ErrorCode::ListingUnreadable,
                  u"The host's listing of the work folder could not be read (entry %1: %2). "
                  "Nothing was changed on the host. Check that the login shell prints nothing "
                  "in the middle of a command's output, then sync again."_s.arg(m_record)
@@ -379,7 +379,7 @@ Result<RemoteTree> RemoteTree::list(ssh_session session, sftp_session sftp,
                 session, findScript(root, nonce),
                 [&](QByteArrayView bytes) { return !cancel.load() && reader.feed(bytes); });
             if (cancel.load())
-                return Error{u"cancelled"_s, u"The sync was cancelled."_s};
+                return Error{ErrorCode::Cancelled, u"The sync was cancelled."_s};
             if (!r)
                 return r.error();
             if (std::optional<Result<RemoteTree>> found = reader.finish())
@@ -387,13 +387,13 @@ Result<RemoteTree> RemoteTree::list(ssh_session session, sftp_session sftp,
         }
     }
     if (cancel.load())
-        return Error{u"cancelled"_s, u"The sync was cancelled."_s};
+        return Error{ErrorCode::Cancelled, u"The sync was cancelled."_s};
     RemoteTree tree;
     std::optional<Error> error;
     if (!listFolder(sftp, root, QString(), QByteArray(), rules, cancel, &tree, &error)) {
         if (error)
             return *error;
-        return Error{u"cancelled"_s, u"The sync was cancelled."_s};
+        return Error{ErrorCode::Cancelled, u"The sync was cancelled."_s};
     }
     return tree;
 }

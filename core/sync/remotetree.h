@@ -64,7 +64,9 @@ class FindOutputReader
 public:
     static constexpr qsizetype kMaxRecordBytes = 64 * 1024; // PATH_MAX is 4096 on Linux
 
+    // Keeps a reference to the rules: they must outlive the reader.
     FindOutputReader(const QByteArray &nonce, const IgnoreRules &rules);
+    FindOutputReader(const QByteArray &nonce, IgnoreRules &&rules) = delete;
     // Takes the next bytes; false once the outcome is known (the end line, or an error), when
     // the rest need not be read.
     bool feed(QByteArrayView bytes);

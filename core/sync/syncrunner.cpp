@@ -45,7 +45,7 @@ Location shown(const QByteArray &path)
 
 Error localError(int error, const QString &doing, const QByteArray &path)
 {
-    return Error{u"io-error"_s,
+    return Error{ErrorCode::IoError,
                  u"Cannot %1 %2 (%3): check that it exists and that you may read it."_s.arg(
                      doing, QFile::decodeName(path), QString::fromLocal8Bit(::strerror(error)))};
 }
@@ -118,7 +118,7 @@ SshStep SyncRunner::step(SshSessionContext &context)
     m_sftp = *sftp;
     m_session = context.session();
     if (m_cancel->load() || context.closing())
-        return fail(Error{u"cancelled"_s,
+        return fail(Error{ErrorCode::Cancelled,
                           u"The sync was cancelled; files already in place stay, and nothing is "
                           "left half written. Sync again to finish."_s});
     switch (m_phase) {
@@ -181,7 +181,7 @@ SshStep SyncRunner::prepare(sftp_session sftp, ssh_session session)
     // Leftovers of an interrupted sync and entries of the wrong type.
     for (const QString &relative : std::as_const(m_plan.removeFirst)) {
         const Status removed = SftpOps::remove(sftp, shown(remotePath(relative)));
-        if (!removed && removed.error().code != u"not-found")
+        if (!removed && removed.error().code != ErrorCode::NotFound)
             return fail(removed.error());
     }
     if (!m_plan.useArchiveStream) {
@@ -194,12 +194,12 @@ SshStep SyncRunner::prepare(sftp_session sftp, ssh_session session)
         return fail(SftpOps::lastError(sftp, u"creating"_s, shown(m_staging)));
     m_channel = ssh_channel_new(session);
     if (!m_channel || ssh_channel_open_session(m_channel) != SSH_OK)
-        return fail(Error{u"io-error"_s, u"Cannot open a channel to the host (%1); try again."_s
+        return fail(Error{ErrorCode::IoError, u"Cannot open a channel to the host (%1); try again."_s
                                              .arg(QString::fromUtf8(ssh_get_error(session)))});
     const QByteArray command = toRemoteBytes(shellJoin(
         {u"tar"_s, u"-x"_s, u"-p"_s, u"-f"_s, u"-"_s, u"-C"_s, fromRemoteBytes(m_staging)}));
     if (ssh_channel_request_exec(m_channel, remoteShellLine(command).constData()) != SSH_OK)
-        return fail(Error{u"io-error"_s, u"Cannot start tar on the host (%1); try again."_s.arg(
+        return fail(Error{ErrorCode::IoError, u"Cannot start tar on the host (%1); try again."_s.arg(
                                              QString::fromUtf8(ssh_get_error(session)))});
     // Every top-most new entry moves from the staging folder into place in one rename.
     const QSet<QString> newFolders(m_plan.directories.cbegin(), m_plan.directories.cend());
@@ -271,10 +271,10 @@ SshStep SyncRunner::stream()
         const QString why = m_stderr.isEmpty() ? QString::fromUtf8(ssh_get_error(m_session))
                                                : QString::fromUtf8(m_stderr).trimmed();
         if (!ssh_is_connected(m_session))
-            return fail(Error{u"connection-lost"_s,
+            return fail(Error{ErrorCode::ConnectionLost,
                               u"The connection was lost while sending the files (%1); nothing "
                               "is left half written. Sync again once it is back."_s.arg(why)});
-        return fail(Error{u"io-error"_s,
+        return fail(Error{ErrorCode::IoError,
                           u"Sending the files to tar on the host failed: %1. Check the host's "
                           "free disk space, then sync again."_s.arg(why)});
     };
@@ -353,7 +353,7 @@ SshStep SyncRunner::endStream()
     drainStderr();
     if (!ssh_channel_is_eof(m_channel) && !ssh_channel_is_closed(m_channel)) {
         if (!ssh_is_connected(m_session))
-            return fail(Error{u"connection-lost"_s,
+            return fail(Error{ErrorCode::ConnectionLost,
                               u"The connection was lost while tar unpacked the files; sync "
                               "again once it is back."_s});
         return SshStep::Wait;
@@ -366,7 +366,7 @@ SshStep SyncRunner::endStream()
     ssh_string_free_char(signal);
     closeChannel();
     if (!ok)
-        return fail(Error{u"io-error"_s,
+        return fail(Error{ErrorCode::IoError,
                           u"tar on the host failed (%1). Check the host's free disk space and "
                           "that it may write to %2, then sync again."_s
                               .arg(m_stderr.isEmpty() ? u"exit status %1"_s.arg(code)

@@ -26,7 +26,7 @@ int historyCapacity(int intervalMs)
 
 bool isNoDriver(const Error &error)
 {
-    return error.code == u"gpu.nvml-unavailable"_s || error.code == u"gpu.no-devices"_s;
+    return error.code == ErrorCode::GpuNvmlUnavailable || error.code == ErrorCode::GpuNoDevices;
 }
 
 } // namespace

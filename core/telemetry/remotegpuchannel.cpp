@@ -189,7 +189,7 @@ bool RemoteGpuChannel::drain(Channel *channel, QByteArray *out, bool *progressed
 SshStep RemoteGpuChannel::step(SshSessionContext &context, bool stop)
 {
     if (stop || context.closing())
-        return finish(Error{u"closed"_s, u"The GPU readings were stopped."_s});
+        return finish(Error{ErrorCode::Closed, u"The GPU readings were stopped."_s});
     ssh_session session = context.session();
     if (!m_opened) {
         m_opened = true;
@@ -202,8 +202,8 @@ SshStep RemoteGpuChannel::step(SshSessionContext &context, bool stop)
             || ssh_channel_write(m_apps.channel, (m_appsTag + '\n').constData(),
                                  uint32_t(m_appsTag.size() + 1))
                    != m_appsTag.size() + 1) {
-            const QString code = ssh_is_connected(session) ? u"gpu.smi-channel"_s
-                                                           : u"connection-lost"_s;
+            const ErrorCode code = ssh_is_connected(session) ? ErrorCode::GpuSmiChannel
+                                                           : ErrorCode::ConnectionLost;
             return finish(Error{code, u"Could not start nvidia-smi on %1: %2. Reconnect to try "
                                       "again."_s.arg(m_setup.alias,
                                                     QString::fromUtf8(ssh_get_error(session)))});
@@ -225,8 +225,8 @@ SshStep RemoteGpuChannel::step(SshSessionContext &context, bool stop)
     if (!gpuBytes.isEmpty())
         onGpuBytes(gpuBytes);
     if (!gpuOk || !appsOk) {
-        const QString code = ssh_is_connected(session) ? u"gpu.smi-channel"_s
-                                                       : u"connection-lost"_s;
+        const ErrorCode code = ssh_is_connected(session) ? ErrorCode::GpuSmiChannel
+                                                       : ErrorCode::ConnectionLost;
         return finish(Error{code, u"Reading nvidia-smi on %1 failed: %2"_s.arg(
                                       m_setup.alias, QString::fromUtf8(ssh_get_error(session)))});
     }
@@ -248,10 +248,10 @@ SshStep RemoteGpuChannel::step(SshSessionContext &context, bool stop)
         ssh_string_free_char(signal);
         const QString why = QString::fromUtf8(m_gpu.errorTail).trimmed();
         if (exitCode == 127)
-            return finish(Error{u"gpu.smi-not-found"_s, u"nvidia-smi was not found."_s});
+            return finish(Error{ErrorCode::GpuSmiNotFound, u"nvidia-smi was not found."_s});
         if (why.contains(u"couldn't communicate"_s) || why.contains(u"No devices were found"_s))
-            return finish(Error{u"gpu.smi-failed"_s, why});
-        return finish(Error{u"gpu.smi-exited"_s,
+            return finish(Error{ErrorCode::GpuSmiFailed, why});
+        return finish(Error{ErrorCode::GpuSmiExited,
                             u"nvidia-smi on %1 ended (exit status %2)%3. Reconnect or change the "
                             "interval to start it again."_s.arg(
                                 m_setup.alias, QString::number(exitCode),

@@ -35,7 +35,7 @@ struct ProbeResult
 QMutex g_probeMutex;
 QHash<QString, QStringList> g_probeCache;
 
-const QString kNotFoundCode = u"gpu.smi-not-found"_s;
+constexpr ErrorCode kNotFoundCode = ErrorCode::GpuSmiNotFound;
 
 QString noDriverMessage(const QString &alias, const QString &why)
 {
@@ -44,8 +44,8 @@ QString noDriverMessage(const QString &alias, const QString &why)
 
 bool isNoDriver(const Error &error)
 {
-    return error.code == kNotFoundCode || error.code == u"gpu.smi-failed"_s
-        || error.code == u"gpu.no-devices"_s;
+    return error.code == kNotFoundCode || error.code == ErrorCode::GpuSmiFailed
+        || error.code == ErrorCode::GpuNoDevices;
 }
 
 } // namespace
@@ -187,7 +187,7 @@ void RemoteGpuMonitor::beginProbe()
                 return;
             }
             if (result->fields.isEmpty()) {
-                onStreamEnded(Error{u"gpu.smi-failed"_s,
+                onStreamEnded(Error{ErrorCode::GpuSmiFailed,
                                     u"nvidia-smi did not list its fields (%1)."_s.arg(
                                         result->problem)},
                               generation);
@@ -245,7 +245,7 @@ void RemoteGpuMonitor::beginStream()
             m_stream.reset();
             if (!m_started)
                 return;
-            onStreamEnded(status ? Error{u"gpu.smi-ended"_s,
+            onStreamEnded(status ? Error{ErrorCode::GpuSmiEnded,
                                          u"nvidia-smi on %1 stopped by itself. Change the "
                                          "interval or reconnect to start it again."_s.arg(
                                              alias())}
@@ -283,7 +283,7 @@ void RemoteGpuMonitor::onStreamEnded(const Error &error, quint64 generation)
         return;
     }
     if (!m_connection || m_connection->state() != SshState::Connected
-        || error.code == u"connection-lost"_s || error.code == u"closed"_s) {
+        || error.code == ErrorCode::ConnectionLost || error.code == ErrorCode::Closed) {
         setStatus(GpuHostStatus::Interrupted,
                   u"The connection to %1 was lost; GPU readings resume after it "
                   "reconnects."_s.arg(alias()));

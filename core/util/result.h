@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/util/errorcode.h"
+
 #include <QString>
 
 #include <optional>
@@ -8,11 +10,11 @@
 
 namespace gpuwb {
 
-// An expected failure: a short machine-readable code and a message for a person that says
-// what happened and what to do about it.
+// An expected failure: its code (what kind of failure, which decides retrying and exit
+// statuses) and a message for a person that says what happened and what to do about it.
 struct Error
 {
-    QString code;
+    ErrorCode code = ErrorCode::Internal;
     QString message;
 };
 
@@ -25,9 +27,9 @@ public:
     Result(T value) : m_data(std::in_place_index<0>, std::move(value)) {}
     Result(Error error) : m_data(std::in_place_index<1>, std::move(error)) {}
 
-    static Result failure(QString code, QString message)
+    static Result failure(ErrorCode code, QString message)
     {
-        return Result(Error{std::move(code), std::move(message)});
+        return Result(Error{code, std::move(message)});
     }
 
     bool ok() const { return m_data.index() == 0; }
@@ -53,9 +55,9 @@ public:
     Result() = default;
     Result(Error error) : m_error(std::move(error)) {}
 
-    static Result failure(QString code, QString message)
+    static Result failure(ErrorCode code, QString message)
     {
-        return Result(Error{std::move(code), std::move(message)});
+        return Result(Error{code, std::move(message)});
     }
 
     bool ok() const { return !m_error.has_value(); }

@@ -166,7 +166,7 @@ private slots:
             QCOMPARE_STATE(second.value()->find(u"leased"_s)->state, JobState::Running);
         }
         QCOMPARE_STATE(first.value()->find(u"leased"_s)->state, JobState::Running);
-        first = Error{u"closed"_s, QString()}; // the first instance ends
+        first = Error{ErrorCode::Closed, QString()}; // the first instance ends
         auto third = JobHistory::open(path);
         QVERIFY(third.ok());
         QCOMPARE_STATE(third.value()->find(u"leased"_s)->state, JobState::Lost);

@@ -229,8 +229,8 @@ private slots:
         QVERIFY(m_history->add(local).ok());
 
         auto m = makeManager();
-        QCOMPARE(m->reattach(u"nope $(x)"_s).error().code, u"unknown-job"_s);
-        QCOMPARE(m->reattach(local.id).error().code, u"not-remote"_s);
+        QCOMPARE(m->reattach(u"nope $(x)"_s).error().code, ErrorCode::UnknownJob);
+        QCOMPARE(m->reattach(local.id).error().code, ErrorCode::NotRemote);
         // The target is not registered yet: nothing is attached, the record stays.
         QVERIFY(m->reattach().isEmpty());
         m->addTarget(new FakeTarget(nullptr));

@@ -155,16 +155,16 @@ private slots:
     {
         auto missing = list(at(u"nope"_s));
         QVERIFY(!missing.ok());
-        QCOMPARE(missing.error().code, u"not-found"_s);
+        QCOMPARE(missing.error().code, ErrorCode::NotFound);
         QVERIFY(missing.errorMessage().contains(at(u"nope"_s).path()));
         QVERIFY(missing.errorMessage().contains(u"check that it exists"_s));
 
         writeAll(m_root + u"/file"_s, "x");
         auto notDir = list(at(u"file"_s));
-        QCOMPARE(notDir.error().code, u"not-directory"_s);
+        QCOMPARE(notDir.error().code, ErrorCode::NotDirectory);
 
         auto remote = list(Location::remote(u"gpu1"_s, u"/tmp"_s));
-        QCOMPARE(remote.error().code, u"not-local"_s);
+        QCOMPARE(remote.error().code, ErrorCode::NotLocal);
         QVERIFY(remote.errorMessage().contains(u"gpu1"_s));
     }
 
@@ -176,7 +176,7 @@ private slots:
         QCOMPARE(info->name, u"f"_s);
         QCOMPARE(info->size, 8);
         QVERIFY(info->writable);
-        QCOMPARE(stat(at(u"g"_s)).error().code, u"not-found"_s);
+        QCOMPARE(stat(at(u"g"_s)).error().code, ErrorCode::NotFound);
     }
 
     void hostileNames_data()
@@ -195,7 +195,7 @@ private slots:
         QFETCH(QString, name);
         const Location file = at(name);
         QVERIFY(create(file).ok());
-        QCOMPARE(create(file).error().code, u"exists"_s);
+        QCOMPARE(create(file).error().code, ErrorCode::Exists);
         QVERIFY(write(file, "data").ok());
         QCOMPARE(read(file).value(), QByteArray("data"));
         QCOMPARE(names(list(Location::local(m_root)).value()), QStringList{name});
@@ -245,16 +245,16 @@ private slots:
         }
         auto result = read(Location::local(huge), 64 << 20);
         QVERIFY(!result.ok());
-        QCOMPARE(result.error().code, u"too-large"_s);
+        QCOMPARE(result.error().code, ErrorCode::TooLarge);
         QVERIFY(result.errorMessage().contains(huge));
         QVERIFY(result.errorMessage().contains(u"another tool"_s));
 
         writeAll(m_root + u"/ten"_s, "0123456789");
         QCOMPARE(read(at(u"ten"_s), 10).value(), QByteArray("0123456789"));
-        QCOMPARE(read(at(u"ten"_s), 9).error().code, u"too-large"_s);
-        QCOMPARE(read(at(u"empty"_s)).error().code, u"not-found"_s);
+        QCOMPARE(read(at(u"ten"_s), 9).error().code, ErrorCode::TooLarge);
+        QCOMPARE(read(at(u"empty"_s)).error().code, ErrorCode::NotFound);
         QVERIFY(QDir(m_root).mkdir(u"dir"_s));
-        QCOMPARE(read(at(u"dir"_s)).error().code, u"is-directory"_s);
+        QCOMPARE(read(at(u"dir"_s)).error().code, ErrorCode::IsDirectory);
     }
 
     void readFileLimitsFilesThatReportNoSize()
@@ -263,7 +263,7 @@ private slots:
         if (!QFile::exists(u"/proc/self/status"_s))
             QSKIP("no /proc");
         QCOMPARE(read(Location::local(u"/proc/self/status"_s), 16).error().code,
-                 u"too-large"_s);
+                 ErrorCode::TooLarge);
         QVERIFY(read(Location::local(u"/proc/self/status"_s), 1 << 20)->contains("Name:"));
     }
 
@@ -309,7 +309,7 @@ private slots:
         auto denied = write(at(u"ro/keep"_s), "overwritten");
         ::chmod(QFile::encodeName(m_root + u"/ro"_s).constData(), 0755);
         QVERIFY(!denied.ok());
-        QCOMPARE(denied.error().code, u"permission-denied"_s);
+        QCOMPARE(denied.error().code, ErrorCode::PermissionDenied);
         QVERIFY2(denied.errorMessage().startsWith(u"Permission denied writing "_s),
                  qPrintable(denied.errorMessage()));
         QVERIFY(denied.errorMessage().contains(u"check the permissions"_s));
@@ -319,9 +319,9 @@ private slots:
     void createAndMakeDirectoryRefuseExisting()
     {
         QVERIFY(mkdir(at(u"d"_s)).ok());
-        QCOMPARE(mkdir(at(u"d"_s)).error().code, u"exists"_s);
-        QCOMPARE(create(at(u"d"_s)).error().code, u"exists"_s);
-        QCOMPARE(mkdir(at(u"x/y"_s)).error().code, u"not-found"_s);
+        QCOMPARE(mkdir(at(u"d"_s)).error().code, ErrorCode::Exists);
+        QCOMPARE(create(at(u"d"_s)).error().code, ErrorCode::Exists);
+        QCOMPARE(mkdir(at(u"x/y"_s)).error().code, ErrorCode::NotFound);
         QVERIFY(create(at(u"d/f"_s)).ok());
         QCOMPARE(QFileInfo(m_root + u"/d/f"_s).size(), 0);
     }
@@ -331,13 +331,13 @@ private slots:
         writeAll(m_root + u"/a"_s, "A");
         writeAll(m_root + u"/b"_s, "B");
         auto result = rename(at(u"a"_s), at(u"b"_s));
-        QCOMPARE(result.error().code, u"exists"_s);
+        QCOMPARE(result.error().code, ErrorCode::Exists);
         QVERIFY(result.errorMessage().contains(u"choose another name"_s));
         QCOMPARE(readAll(m_root + u"/a"_s), QByteArray("A"));
         QCOMPARE(readAll(m_root + u"/b"_s), QByteArray("B"));
         QVERIFY(rename(at(u"a"_s), at(u"c"_s)).ok());
         QCOMPARE(readAll(m_root + u"/c"_s), QByteArray("A"));
-        QCOMPARE(rename(at(u"a"_s), at(u"d"_s)).error().code, u"not-found"_s);
+        QCOMPARE(rename(at(u"a"_s), at(u"d"_s)).error().code, ErrorCode::NotFound);
     }
 
     void removeIsRecursiveAndDoesNotFollowLinks()
@@ -358,7 +358,7 @@ private slots:
         QVERIFY(QFile::link(m_root + u"/outside"_s, m_root + u"/l"_s));
         QVERIFY(remove(at(u"l"_s)).ok());
         QVERIFY(QFileInfo(m_root + u"/outside/keep"_s).exists());
-        QCOMPARE(remove(at(u"l"_s)).error().code, u"not-found"_s);
+        QCOMPARE(remove(at(u"l"_s)).error().code, ErrorCode::NotFound);
     }
 
     void destroyedContextGetsNoCallback()

@@ -96,7 +96,7 @@ private slots:
         auto parsed = RemoteTree::parseFindOutput(out, Nonce, IgnoreRules());
         QVERIFY(parsed.has_value());
         QVERIFY(!parsed->ok());
-        QCOMPARE(parsed->error().code, u"listing-unreadable"_s);
+        QCOMPARE(parsed->error().code, ErrorCode::ListingUnreadable);
         QVERIFY(parsed->errorMessage().contains(u"Nothing was changed"_s));
     }
 
@@ -111,7 +111,7 @@ private slots:
                                          + QByteArray::number(i)).constData());
         const QByteArray out = "banner gpuwb-list x\n" + listing(records) + "trailing junk";
         for (qsizetype step : {qsizetype(1), qsizetype(7), qsizetype(4096), out.size()}) {
-            FindOutputReader reader(Nonce, IgnoreRules());
+            FindOutputReader reader(Nonce, m_noRules);
             bool more = true;
             qsizetype fed = 0;
             for (qsizetype at = 0; at < out.size() && more; at += step) {
@@ -130,7 +130,7 @@ private slots:
             QCOMPARE(parsed->value().items.value(u"d/file 299"_s).size, 299);
         }
 
-        FindOutputReader endless(Nonce, IgnoreRules());
+        FindOutputReader endless(Nonce, m_noRules);
         QVERIFY(endless.feed("gpuwb-list " + Nonce + "\nf 1 5 644 "));
         const QByteArray chunk(16 * 1024, 'a');
         int chunks = 0;
@@ -139,7 +139,7 @@ private slots:
         QVERIFY(chunks <= FindOutputReader::kMaxRecordBytes / chunk.size() + 1);
         auto refused = endless.finish();
         QVERIFY(refused.has_value() && !refused->ok());
-        QCOMPARE(refused->error().code, u"listing-unreadable"_s);
+        QCOMPARE(refused->error().code, ErrorCode::ListingUnreadable);
         QVERIFY2(refused->errorMessage().contains(u"longer than"_s),
                  qPrintable(refused->errorMessage()));
 
@@ -149,7 +149,7 @@ private slots:
         auto whole = RemoteTree::parseFindOutput(tooLong, Nonce, IgnoreRules());
         QVERIFY(whole.has_value() && !whole->ok());
         QVERIFY2(whole->errorMessage().contains(u"longer than"_s), qPrintable(whole->errorMessage()));
-        FindOutputReader pieces(Nonce, IgnoreRules());
+        FindOutputReader pieces(Nonce, m_noRules);
         for (qsizetype at = 0; at < tooLong.size() && pieces.feed(tooLong.mid(at, 4000)); at += 4000) {
         }
         auto piecewise = pieces.finish();
@@ -269,6 +269,9 @@ private slots:
             QCOMPARE(login.exitCode(), ref.exitCode());
         }
     }
+
+private:
+    const IgnoreRules m_noRules; // the readers keep a reference to their rules
 };
 
 QTEST_GUILESS_MAIN(TestRemoteListing)

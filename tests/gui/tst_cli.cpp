@@ -74,7 +74,7 @@ void TestCli::runMalformedConfigNamesTheLine()
     const QString dir = writeProject("name = \"x\"\ncomand = \"echo hi\"\n");
     QProcess *gpuwb = start({u"run"_s, dir});
     QVERIFY(gpuwb->waitForFinished(30000));
-    QCOMPARE(gpuwb->exitCode(), 2);
+    QCOMPARE(gpuwb->exitCode(), 78); // EX_CONFIG
     const QByteArray err = gpuwb->readAllStandardError();
     QVERIFY2(err.contains("line 2"), err.constData());
     QVERIFY2(err.contains("comand"), err.constData());
@@ -115,7 +115,7 @@ void TestCli::gpusWithoutDriverOrWithReplay()
     if (plain->exitCode() == 0) {
         QVERIFY2(text.contains("NVIDIA") || text.contains("GPU"), text.constData()); // a GPU host
     } else {
-        QCOMPARE(plain->exitCode(), 3);
+        QCOMPARE(plain->exitCode(), 69); // EX_UNAVAILABLE: no NVIDIA driver
         QVERIFY2(text.contains("No NVIDIA GPU found"), text.constData());
         QVERIFY2(text.contains("install the NVIDIA driver"), text.constData());
     }

@@ -218,7 +218,7 @@ private slots:
     void attachRefusesUnknownAndLocalJobs()
     {
         const Ran unknown = gpuwb({u"attach"_s, u"no-such-job-$(id)"_s});
-        QCOMPARE(unknown.exitCode, 2);
+        QCOMPARE(unknown.exitCode, 64); // EX_USAGE: no such job (ErrorCode::UnknownJob)
         QVERIFY(unknown.err.contains("no job"));
         QFile f(m_project->filePath(u"gpuwb.toml"_s));
         QVERIFY(f.open(QIODevice::WriteOnly));

@@ -147,7 +147,7 @@ private:
         while (!answer && !deadline.hasExpired())
             QTest::qWait(20);
         if (!answer)
-            return Error{u"timeout"_s, u"no answer"_s};
+            return Error{ErrorCode::Timeout, u"no answer"_s};
         return *answer;
     }
 
@@ -162,7 +162,7 @@ private:
         QDeadlineTimer deadline(WaitMs);
         while (!done && !deadline.hasExpired())
             QTest::qWait(20);
-        return done ? *done : Status(Error{u"timeout"_s, u"the sync did not finish"_s});
+        return done ? *done : Status(Error{ErrorCode::Timeout, u"the sync did not finish"_s});
     }
 
     RemoteJob *makeJob(const JobSpec &spec, JobWatch *watch)
@@ -355,7 +355,7 @@ private slots:
             [&asked](Result<QString> r) { asked = std::move(r); });
         QTRY_VERIFY_WITH_TIMEOUT(asked.has_value(), WaitMs);
         QVERIFY2(!asked->ok(), qPrintable(asked->ok() ? asked->value() : QString()));
-        QCOMPARE(asked->error().code, u"no-home"_s);
+        QCOMPARE(asked->error().code, ErrorCode::NoHome);
         QVERIFY2(asked->errorMessage().contains(home), qPrintable(asked->errorMessage()));
         QVERIFY2(asked->errorMessage().contains(u"nothing was sent"_s),
                  qPrintable(asked->errorMessage()));

@@ -217,7 +217,7 @@ Result<SyncPlan> TestProjectSync::planNow(ProjectSync &sync)
     while (!answer && !deadline.hasExpired())
         QTest::qWait(20);
     if (!answer)
-        return Error{u"timeout"_s, u"no plan"_s};
+        return Error{ErrorCode::Timeout, u"no plan"_s};
     return *answer;
 }
 
@@ -242,7 +242,7 @@ TestProjectSync::Run TestProjectSync::runNow(ProjectSync &sync, const std::optio
     while (run.finishedCount == 0 && !deadline.hasExpired())
         QTest::qWait(20);
     if (run.finishedCount == 0)
-        run.status = Error{u"timeout"_s, u"the sync did not finish"_s};
+        run.status = Error{ErrorCode::Timeout, u"the sync did not finish"_s};
     QTest::qWait(200); // a second finished() would arrive by now
     return run;
 }
@@ -452,7 +452,7 @@ void TestProjectSync::interruptedSyncResumes()
         QVERIFY(killed);
         qInfo() << "archive sync after the kill:" << run.status.errorMessage();
         if (!run.status.ok()) // a fast machine may have finished before the kill landed
-            QCOMPARE(run.status.error().code, u"connection-lost"_s);
+            QCOMPARE(run.status.error().code, ErrorCode::ConnectionLost);
         verifyNoHalfFiles();
     }
     auto syncToTheEnd = [&] {
@@ -529,7 +529,7 @@ void TestProjectSync::cancelFinishesOnce()
     QTest::qWait(300);
     QCOMPARE(run.finishedCount, 1);
     if (!run.status.ok())
-        QCOMPARE(run.status.error().code, u"cancelled"_s);
+        QCOMPARE(run.status.error().code, ErrorCode::Cancelled);
     // Nothing half written under a final name. The remote tar may still be unpacking into
     // the staging folder when the channel closes, so that folder can outlive the cancel; the
     // next plan removes it, which the full comparison below checks.
@@ -590,11 +590,11 @@ void TestProjectSync::typeClashIsReportedNeverRemoved()
     auto sync = makeSync();
     Result<SyncPlan> plan = planNow(*sync);
     QVERIFY(!plan.ok());
-    QCOMPARE(plan.error().code, u"sync-clash"_s);
+    QCOMPARE(plan.error().code, ErrorCode::SyncClash);
     QVERIFY2(plan.errorMessage().contains(m_remote + u"/data"_s), qPrintable(plan.errorMessage()));
     QVERIFY2(plan.errorMessage().contains(m_remote + u"/ckpt"_s), qPrintable(plan.errorMessage()));
     const Run run = runNow(*sync);
-    QCOMPARE(run.status.error().code, u"sync-clash"_s);
+    QCOMPARE(run.status.error().code, ErrorCode::SyncClash);
     QCOMPARE(test::readOnDisk(remote() + "/data/checkpoint.pt"), QByteArray("weeks"));
     QCOMPARE(test::readOnDisk(remote() + "/ckpt"), QByteArray("a remote file"));
     QCOMPARE(test::readOnDisk(remote() + "/keep.txt"), QByteArray("<missing>")); // nothing done
@@ -619,7 +619,7 @@ void TestProjectSync::foreignRemoteFolderIsRefused()
                                               Location::remote(m_server->alias(), foreign.path()),
                                               SyncOptions{});
     const Run run = runNow(*sync);
-    QCOMPARE(run.status.error().code, u"not-owner"_s);
+    QCOMPARE(run.status.error().code, ErrorCode::NotOwner);
     QVERIFY2(run.status.errorMessage().contains(u"remote_dir"_s),
              qPrintable(run.status.errorMessage()));
     QVERIFY(QDir(foreign.path()).isEmpty());
@@ -771,7 +771,7 @@ void TestProjectSync::diskFullStopsAndKeepsTheHostFiles()
     run = runNow(*sync);
     QVERIFY(!run.status.ok());
     QCOMPARE(run.finishedCount, 1);
-    QVERIFY2(run.status.error().code == u"io-error"_s, qPrintable(run.status.error().code
+    QVERIFY2(run.status.error().code == ErrorCode::IoError, qPrintable(errorCodeName(run.status.error().code)
                                                                   + u": "_s + run.status.errorMessage()));
     for (int i = 0; i < 10; ++i) {
         const QByteArray there = test::readOnDisk(remote() + "/src/m" + QByteArray::number(i) + ".py");

@@ -389,13 +389,13 @@ void tst_CliSsh::cpFolderNeedsRecursive()
     QTemporaryDir local;
     QDir().mkpath(local.filePath(u"folder"_s));
     const Run up = gpuwb({u"cp"_s, local.filePath(u"folder"_s), remote(dir)});
-    QCOMPARE(up.exitCode, 1);
+    QCOMPARE(up.exitCode, 65); // EX_DATAERR: a folder without -r
     QVERIFY2(up.err.contains("cp -r"), up.err.constData());
     QCOMPARE(up.err.count('\n'), 1);
     QVERIFY(!QFileInfo::exists(dir + u"/folder"_s));
 
     const Run down = gpuwb({u"cp"_s, remote(dir), local.path()});
-    QCOMPARE(down.exitCode, 1);
+    QCOMPARE(down.exitCode, 65);
     QVERIFY2(down.err.contains("cp -r"), down.err.constData());
 }
 
@@ -522,7 +522,7 @@ void tst_CliSsh::errorRefusedPort()
     m_server.appendClientConfig(u"\nHost gpuwb-closed\n    HostName 127.0.0.1\n    Port %1\n"
                                 "    User %2\n"_s.arg(port).arg(SshdServer::userName()));
     const Run run = gpuwb({u"ls"_s, u"gpuwb-closed:/"_s});
-    QCOMPARE(run.exitCode, 1);
+    QCOMPARE(run.exitCode, 69); // EX_UNAVAILABLE
     QVERIFY2(run.err.startsWith("gpuwb: ") && run.err.count('\n') == 1, run.err.constData());
     QVERIFY2(run.err.toLower().contains("refused"), run.err.constData());
     QVERIFY(run.out.isEmpty());
@@ -530,19 +530,21 @@ void tst_CliSsh::errorRefusedPort()
 
 // A name that does not resolve and an address without a route, in a network namespace of the
 // test's own (no interface is up there, so nothing leaves the machine): one line that names
-// the host, exit 1.
+// the host, exit 68 (no such name) or 69 (no route).
 void tst_CliSsh::errorNoNameNoRoute_data()
 {
     QTest::addColumn<QString>("hostName");
     QTest::addColumn<QByteArray>("expected");
-    QTest::newRow("dns") << u"gpu-node.invalid"_s << QByteArray("gpu-node.invalid");
-    QTest::newRow("route") << u"10.255.255.1"_s << QByteArray("10.255.255.1");
+    QTest::addColumn<int>("exitCode");
+    QTest::newRow("dns") << u"gpu-node.invalid"_s << QByteArray("gpu-node.invalid") << 68; // EX_NOHOST
+    QTest::newRow("route") << u"10.255.255.1"_s << QByteArray("10.255.255.1") << 69;
 }
 
 void tst_CliSsh::errorNoNameNoRoute()
 {
     QFETCH(QString, hostName);
     QFETCH(QByteArray, expected);
+    QFETCH(int, exitCode);
     QProcess probe;
     probe.start(u"unshare"_s, {u"-n"_s, u"true"_s});
     if (!probe.waitForFinished(10000) || probe.exitCode() != 0)
@@ -559,7 +561,7 @@ void tst_CliSsh::errorNoNameNoRoute()
                                  alias + u":/"_s});
     QVERIFY(process.waitForFinished(60000));
     const QByteArray err = process.readAllStandardError();
-    QCOMPARE(process.exitCode(), 1);
+    QCOMPARE(process.exitCode(), exitCode);
     QVERIFY2(err.startsWith("gpuwb: ") && err.count('\n') == 1, err.constData());
     QVERIFY2(err.contains(expected), err.constData());
     QVERIFY(process.readAllStandardOutput().isEmpty());
@@ -571,7 +573,7 @@ void tst_CliSsh::errorUnknownHostKeyWithoutTerminal()
     QVERIFY(writeFile(knownHosts, QByteArray()));
     const Run run = gpuwb({u"ls"_s, remote(u"/"_s)});
     QVERIFY(writeFile(knownHosts, m_server.knownHostsLine() + '\n'));
-    QCOMPARE(run.exitCode, 1);
+    QCOMPARE(run.exitCode, 77); // EX_NOPERM: the host key was not accepted
     QVERIFY2(run.err.count('\n') == 1, run.err.constData());
     QVERIFY2(run.err.contains("ssh " + m_server.alias().toUtf8()), run.err.constData());
     QVERIFY2(run.err.contains(m_server.hostKeyFingerprint().toUtf8()), run.err.constData());
@@ -587,18 +589,18 @@ void tst_CliSsh::errorMissingRemotePath()
     const QString dir = m_server.makeRemoteScratchDir();
     const QString missing = dir + u"/no such dir"_s;
     const Run ls = gpuwb({u"ls"_s, u"-l"_s, remote(missing)});
-    QCOMPARE(ls.exitCode, 1);
+    QCOMPARE(ls.exitCode, 66); // EX_NOINPUT
     QVERIFY2(ls.err.count('\n') == 1 && ls.err.contains("no such dir"), ls.err.constData());
 
     QTemporaryDir local;
     const Run down = gpuwb({u"cp"_s, remote(missing + u"/file"_s), local.path()});
-    QCOMPARE(down.exitCode, 1);
+    QCOMPARE(down.exitCode, 66);
     QVERIFY2(down.err.count('\n') == 1 && down.err.contains("no such dir"), down.err.constData());
     QVERIFY(QDir(local.path()).isEmpty());
 
     QVERIFY(writeFile(local.filePath(u"f"_s), "x"));
     const Run up = gpuwb({u"cp"_s, local.filePath(u"f"_s), remote(missing + u"/f"_s)});
-    QCOMPARE(up.exitCode, 1);
+    QCOMPARE(up.exitCode, 66);
     QVERIFY2(up.err.count('\n') == 1 && up.err.contains("no such dir"), up.err.constData());
 }
 
@@ -700,7 +702,7 @@ void tst_CliSsh::terminalDeclinesUnknownHostKey()
     QVERIFY2(asked, seen.constData());
     QVERIFY(seen.contains("Please type 'yes' or 'no'"));
     QVERIFY(finished);
-    QCOMPARE(process->exitCode(), 1);
+    QCOMPARE(process->exitCode(), 77);
     const QByteArray err = process->readAllStandardError();
     QVERIFY2(err.startsWith("gpuwb: ") && err.count('\n') == 1, err.constData());
     QVERIFY(written.isEmpty());

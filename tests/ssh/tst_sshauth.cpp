@@ -114,7 +114,7 @@ private:
             [](SshSessionContext &ctx) -> Result<bool> { return ctx.session() != nullptr; },
             [&](Result<bool> r) { out = std::move(r); });
         if (!QTest::qWaitFor([&] { return out.has_value(); }, 60'000))
-            return Error{u"test-timeout"_s, u"no answer"_s};
+            return Error{ErrorCode::Timeout, u"no answer"_s};
         return std::move(*out);
     }
     // Replaces the default server with one started with `o`, set up like init() does.
@@ -197,7 +197,7 @@ private slots:
         SshConnection c(u"pwonly"_s, options());
         Result<bool> r = login(c);
         QVERIFY(!r.ok());
-        QCOMPARE(r.error().code, u"auth-failed"_s);
+        QCOMPARE(r.error().code, ErrorCode::AuthFailed);
         const QString message = r.errorMessage();
         const qsizetype key = message.indexOf(u"key %1 (not accepted"_s.arg(otherKey));
         const qsizetype password = message.indexOf(u"password (3 wrong tries)"_s);
@@ -227,7 +227,7 @@ private slots:
         SshConnection c(u"pwonly"_s, o);
         Result<bool> r = login(c);
         QVERIFY(!r.ok());
-        QCOMPARE(r.error().code, u"timeout"_s);
+        QCOMPARE(r.error().code, ErrorCode::Timeout);
         QVERIFY2(r.errorMessage().contains(u"ConnectTimeout"_s), qPrintable(r.errorMessage()));
         QCOMPARE(m_prompter->requests.size(), 1);
         QTRY_COMPARE_WITH_TIMEOUT(int(c.state()), int(SshState::Failed), 20'000);
@@ -272,7 +272,7 @@ private slots:
         SshConnection c(alias, options());
         Result<bool> r = login(c);
         QVERIFY(!r.ok());
-        QCOMPARE(r.error().code, u"auth-failed"_s);
+        QCOMPARE(r.error().code, ErrorCode::AuthFailed);
         QVERIFY2(r.errorMessage().contains(u"keyboard-interactive (3 wrong answers)"_s),
                  qPrintable(r.errorMessage()));
         QCOMPARE(m_prompter->requests.size(), 3);
@@ -361,7 +361,7 @@ private slots:
         addHost(u"pwonly"_s, m_server->clientSshDir() + u"/no-such-key"_s);
         SshConnection c(u"pwonly"_s, options()); // no answers: the prompt is cancelled
         Result<bool> r = login(c);
-        QCOMPARE(r.error().code, u"cancelled"_s);
+        QCOMPARE(r.error().code, ErrorCode::Cancelled);
         QCOMPARE(m_prompter->requests.size(), 1);
     }
 
@@ -372,7 +372,7 @@ private slots:
         const QString secret = u"s3cret-%1"_s.arg(QCoreApplication::applicationPid());
         Status s = store.write(u"password/u@h:22"_s, secret);
         QVERIFY(!s.ok());
-        QCOMPARE(s.error().code, u"no-keychain"_s);
+        QCOMPARE(s.error().code, ErrorCode::NoKeychain);
         QVERIFY(s.errorMessage().contains(u"not stored"_s));
         QVERIFY(!store.read(u"password/u@h:22"_s).ok());
         const QStringList roots = {

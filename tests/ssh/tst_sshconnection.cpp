@@ -109,7 +109,7 @@ private:
         QObject context;
         c.call<T>(&context, std::move(work), [&](Result<T> r) { out = std::move(r); });
         if (!QTest::qWaitFor([&] { return out.has_value(); }, 60'000))
-            return Error{u"test-timeout"_s, u"no answer"_s};
+            return Error{ErrorCode::Timeout, u"no answer"_s};
         return std::move(*out);
     }
     static Result<QString> whoami(SshConnection &c)
@@ -120,7 +120,7 @@ private:
                 || ssh_channel_request_exec(ch, "id -un") != SSH_OK) {
                 if (ch)
                     ssh_channel_free(ch);
-                return Error{u"exec"_s, QString::fromUtf8(ssh_get_error(ctx.session()))};
+                return Error{ErrorCode::ExecFailed, QString::fromUtf8(ssh_get_error(ctx.session()))};
             }
             QByteArray out;
             char buf[256];
@@ -175,13 +175,13 @@ private slots:
         SshConnection c(m_server->alias(), options());
         Result<QString> who = whoami(c);
         QVERIFY(!who.ok());
-        QCOMPARE(who.error().code, u"host-key-unknown"_s);
+        QCOMPARE(who.error().code, ErrorCode::HostKeyUnknown);
         QVERIFY(who.errorMessage().contains(m_server->hostKeyFingerprint()));
         QTRY_COMPARE_WITH_TIMEOUT(int(c.state()), int(SshState::Failed), 20'000);
         auto noPrompter = options();
         noPrompter.prompter.reset();
         SshConnection d(m_server->alias(), noPrompter);
-        QCOMPARE(whoami(d).error().code, u"host-key-unknown"_s);
+        QCOMPARE(whoami(d).error().code, ErrorCode::HostKeyUnknown);
     }
 
     void changedHostKeyRefused()
@@ -195,7 +195,7 @@ private slots:
         SshConnection c(m_server->alias(), options());
         Result<QString> who = whoami(c);
         QVERIFY(!who.ok());
-        QCOMPARE(who.error().code, u"host-key-changed"_s);
+        QCOMPARE(who.error().code, ErrorCode::HostKeyChanged);
         QVERIFY(who.errorMessage().contains(m_server->hostKeyFingerprint()));
         QVERIFY(who.errorMessage().contains(u"ssh-keygen -R"_s));
         QVERIFY(who.errorMessage().contains(SshPaths::defaults().knownHostsFile));
@@ -213,7 +213,7 @@ private slots:
             u"\nHost refused\n  HostName 127.0.0.1\n  Port %1\n"_s.arg(port));
         SshConnection c(u"refused"_s, options());
         Result<QString> who = whoami(c);
-        QCOMPARE(who.error().code, u"refused"_s);
+        QCOMPARE(who.error().code, ErrorCode::Refused);
         QVERIFY(who.errorMessage().contains(QString::number(port)));
     }
 
@@ -232,7 +232,7 @@ private slots:
         o.connectTimeoutSeconds = 2;
         SshConnection c(u"silent"_s, o);
         Result<QString> who = whoami(c);
-        QCOMPARE(who.error().code, u"timeout"_s);
+        QCOMPARE(who.error().code, ErrorCode::Timeout);
         qDeleteAll(held);
     }
 
@@ -270,7 +270,7 @@ private slots:
         m_server->killSessions();
         QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 30'000);
         QVERIFY(!out->ok());
-        QCOMPARE(out->error().code, u"connection-lost"_s);
+        QCOMPARE(out->error().code, ErrorCode::ConnectionLost);
         QTRY_VERIFY_WITH_TIMEOUT(seen.contains(SshState::Reconnecting), 30'000);
         QTRY_COMPARE_WITH_TIMEOUT(int(c.state()), int(SshState::Connected), 60'000);
         Result<QString> again = whoami(c);
@@ -290,7 +290,7 @@ private slots:
         QTest::qWait(200);
         c.disconnectFromHost();
         QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 20'000);
-        QCOMPARE(out->error().code, u"closed"_s);
+        QCOMPARE(out->error().code, ErrorCode::Closed);
         QTRY_COMPARE_WITH_TIMEOUT(int(c.state()), int(SshState::Disconnected), 20'000);
         // The destructor fails what is queued and joins promptly.
         std::optional<Result<int>> late;
@@ -302,7 +302,7 @@ private slots:
             QTRY_COMPARE_WITH_TIMEOUT(int(d.state()), int(SshState::Connected), 20'000);
         }
         QTRY_VERIFY_WITH_TIMEOUT(late.has_value(), 20'000);
-        QCOMPARE(late->error().code, u"closed"_s);
+        QCOMPARE(late->error().code, ErrorCode::Closed);
     }
 
     // Closing while the prompter is inside a question: disconnectFromHost() returns at once,
@@ -327,7 +327,7 @@ private slots:
             slow->release = true;
             c.disconnectFromHost(); // only posts the close
             QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 30'000);
-            QCOMPARE(out->error().code, u"closed"_s);
+            QCOMPARE(out->error().code, ErrorCode::Closed);
             QTRY_COMPARE_WITH_TIMEOUT(int(c.state()), int(SshState::Disconnected), 20'000);
         }
         QCOMPARE(slow->asked.load(), 1);
@@ -345,7 +345,7 @@ private slots:
         }
         QVERIFY(!slow->inside);
         QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 20'000);
-        QCOMPARE(out->error().code, u"closed"_s);
+        QCOMPARE(out->error().code, ErrorCode::Closed);
         QCOMPARE(slow->asked.load(), 2);
         // The right password each time, never sent.
         QTest::qWait(200);
@@ -380,7 +380,7 @@ private slots:
                 }
                 return SshStep::Wait;
             },
-            [readError]() -> Result<int> { return Error{u"read-failed"_s, *readError}; },
+            [readError]() -> Result<int> { return Error{ErrorCode::IoError, *readError}; },
             [&](Result<int> r) { reader = std::move(r); });
         c.run<int>(
             &context, [](SshSessionContext &) { return SshStep::Wait; },
@@ -392,10 +392,10 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(reader.has_value() && waiter.has_value(), 30'000);
         QVERIFY(!reader->ok());
         // Its own error when the step met it first, else the connection's.
-        QVERIFY2(reader->error().code == u"read-failed"_s
-                     || reader->error().code == u"connection-lost"_s,
-                 qPrintable(reader->error().code));
-        QCOMPARE(waiter->error().code, u"connection-lost"_s);
+        QVERIFY2(reader->error().code == ErrorCode::IoError
+                     || reader->error().code == ErrorCode::ConnectionLost,
+                 qPrintable(errorCodeName(reader->error().code)));
+        QCOMPARE(waiter->error().code, ErrorCode::ConnectionLost);
         QTRY_COMPARE_WITH_TIMEOUT(int(c.state()), int(SshState::Connected), 60'000);
         QVERIFY(whoami(c).ok());
     }
@@ -418,7 +418,7 @@ private slots:
         SshConnection c(odd, options());
         Result<QString> who = whoami(c);
         QVERIFY(!who.ok());
-        QCOMPARE(who.error().code, u"bad-host-name"_s);
+        QCOMPARE(who.error().code, ErrorCode::BadHostName);
         QVERIFY2(who.errorMessage().contains(u"HostName"_s), qPrintable(who.errorMessage()));
         QVERIFY(!QFile::exists(u"x"_s));
     }
@@ -447,7 +447,7 @@ private slots:
             SshConnection c(u"behind"_s, options());
             Result<QString> who = whoami(c);
             QVERIFY(!who.ok());
-            QCOMPARE(who.error().code, u"host-key-unknown"_s);
+            QCOMPARE(who.error().code, ErrorCode::HostKeyUnknown);
             QVERIFY2(who.errorMessage().contains(u"jump host \"jumpbox\""_s),
                      qPrintable(who.errorMessage()));
             QVERIFY(who.errorMessage().contains(jump.hostKeyFingerprint()));
@@ -470,7 +470,7 @@ private slots:
         SshConnection nowhere(u"nowhere"_s, options());
         Result<QString> none = whoami(nowhere);
         QVERIFY(!none.ok());
-        QCOMPARE(none.error().code, u"jump-forward-failed"_s);
+        QCOMPARE(none.error().code, ErrorCode::JumpForwardFailed);
         QVERIFY2(none.errorMessage().contains(u"127.0.0.1:%1"_s.arg(closedPort)),
                  qPrintable(none.errorMessage()));
     }
@@ -512,7 +512,7 @@ private slots:
                     || ssh_channel_request_exec(ch, "sleep 3; echo still-here") != SSH_OK) {
                     if (ch)
                         ssh_channel_free(ch);
-                    return Error{u"exec"_s, QString::fromUtf8(ssh_get_error(ctx.session()))};
+                    return Error{ErrorCode::ExecFailed, QString::fromUtf8(ssh_get_error(ctx.session()))};
                 }
                 QByteArray out;
                 char buf[256];
@@ -603,7 +603,7 @@ private slots:
             SshConnection c(m_server->alias(), options());
             Result<QString> who = whoami(c);
             QVERIFY(!who.ok());
-            QCOMPARE(who.error().code, u"host-key-revoked"_s);
+            QCOMPARE(who.error().code, ErrorCode::HostKeyRevoked);
             QVERIFY(who.errorMessage().contains(m_server->hostKeyFingerprint()));
             QVERIFY(m_prompter->hostKeys.isEmpty());
             QVERIFY(m_prompter->requests.isEmpty());
@@ -646,7 +646,7 @@ private slots:
         SshConnection c(m_server->alias(), options());
         Result<QString> who = whoami(c);
         QVERIFY(!who.ok());
-        QCOMPARE(who.error().code, u"host-key-unknown"_s);
+        QCOMPARE(who.error().code, ErrorCode::HostKeyUnknown);
         QVERIFY2(who.errorMessage().contains(u"cannot check host certificates"_s),
                  qPrintable(who.errorMessage()));
     }
@@ -680,7 +680,7 @@ private slots:
             SshConnection c(u"strict"_s, options());
             Result<QString> who = whoami(c);
             QVERIFY(!who.ok());
-            QCOMPARE(who.error().code, u"host-key-unknown"_s);
+            QCOMPARE(who.error().code, ErrorCode::HostKeyUnknown);
             QVERIFY2(who.errorMessage().contains(u"StrictHostKeyChecking yes"_s),
                      qPrintable(who.errorMessage()));
             QVERIFY(m_prompter->hostKeys.isEmpty());

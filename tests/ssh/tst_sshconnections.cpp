@@ -147,8 +147,8 @@ private slots:
         connections.reset();
         // Pending work learns at once that it was closed, and both sessions said goodbye.
         QTRY_VERIFY_WITH_TIMEOUT(first.has_value() && second.has_value(), 20'000);
-        QCOMPARE(first->error().code, u"closed"_s);
-        QCOMPARE(second->error().code, u"closed"_s);
+        QCOMPARE(first->error().code, ErrorCode::Closed);
+        QCOMPARE(second->error().code, ErrorCode::Closed);
         QTRY_COMPARE_WITH_TIMEOUT(m_server->log().count(u"Received disconnect"_s), 2, 20'000);
     }
 };

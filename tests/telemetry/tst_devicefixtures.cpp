@@ -152,7 +152,7 @@ void TestDeviceFixtures::workbenchIdleNoHeaderNoUnits()
     const Result<GpuSnapshot> unknown =
         P::parseQueryGpu(fixture(u"querygpu-workbench-idle-noheader-nounits.csv"_s));
     QVERIFY(!unknown);
-    QCOMPARE(unknown.error().code, u"gpu.smi-no-header"_s);
+    QCOMPARE(unknown.error().code, ErrorCode::GpuSmiNoHeader);
 }
 
 void TestDeviceFixtures::workbenchLoad()

@@ -141,7 +141,7 @@ void TestGpuSampler::openFailureIsReported()
     sampler.start();
     QTRY_COMPARE_WITH_TIMEOUT(failed.size(), 1, 30000);
     const auto error = failed.first().first().value<Error>();
-    QCOMPARE(error.code, u"gpu.replay-unreadable"_s);
+    QCOMPARE(error.code, ErrorCode::GpuReplayUnreadable);
     QVERIFY(error.message.contains(u"GPUWB_GPU_REPLAY"_s));
     QCOMPARE(opened.size(), 0);
     QCOMPARE(sampled.size(), 0);
@@ -155,7 +155,7 @@ void TestGpuSampler::openFailureIsReported()
     ReplayGpuSource source(bad.fileName());
     const Status status = source.open();
     QVERIFY(!status.ok());
-    QCOMPARE(status.error().code, u"gpu.smi-invalid-field"_s);
+    QCOMPARE(status.error().code, ErrorCode::GpuSmiInvalidField);
     QVERIFY(!source.sample().ok());
 }
 

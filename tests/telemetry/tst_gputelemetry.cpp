@@ -23,13 +23,13 @@ QString fixture(const QString &name)
 class FailingSource : public GpuSource
 {
 public:
-    explicit FailingSource(QString code) : m_code(std::move(code)) {}
+    explicit FailingSource(ErrorCode code) : m_code(code) {}
     QString description() const override { return u"failing"_s; }
     Status open() override { return Error{m_code, u"libnvidia-ml.so.1 was not found."_s}; }
     Result<GpuSnapshot> sample() override { return Error{m_code, u"not open"_s}; }
 
 private:
-    QString m_code;
+    ErrorCode m_code;
 };
 
 } // namespace
@@ -90,7 +90,7 @@ void TestGpuTelemetry::localNoDriverIsCalm()
 {
     GpuTelemetry telemetry(nullptr);
     telemetry.setLocalSourceFactory(
-        [] { return std::make_unique<FailingSource>(u"gpu.nvml-unavailable"_s); });
+        [] { return std::make_unique<FailingSource>(ErrorCode::GpuNvmlUnavailable); });
     QSignalSpy status(&telemetry, &GpuTelemetry::statusChanged);
     telemetry.start();
     QTRY_COMPARE_WITH_TIMEOUT(telemetry.status(u"local"_s), GpuHostStatus::NoDriver, 30000);

@@ -169,7 +169,7 @@ void TestNvidiaSmiParser::a100NoHeaderLog()
     const QString file = u"querygpu-a100-sxm4-40gb-545.23.08.csv"_s;
     const Result<GpuSnapshot> unnamed = P::parseQueryGpu(fixture(file));
     QVERIFY(!unnamed.ok());
-    QCOMPARE(unnamed.error().code, u"gpu.smi-no-header"_s);
+    QCOMPARE(unnamed.error().code, ErrorCode::GpuSmiNoHeader);
 
     // Aliases are fine in the field list.
     QStringList fields = noHeaderFields(file);
@@ -403,30 +403,30 @@ void TestNvidiaSmiParser::attachProcessesByUuid()
 void TestNvidiaSmiParser::errors_data()
 {
     QTest::addColumn<QByteArray>("output");
-    QTest::addColumn<QString>("code");
-    QTest::newRow("empty") << QByteArray() << u"gpu.smi-empty"_s;
-    QTest::newRow("blank lines") << QByteArray("\n\r\n  \n") << u"gpu.smi-empty"_s;
+    QTest::addColumn<ErrorCode>("code");
+    QTest::newRow("empty") << QByteArray() << ErrorCode::GpuSmiEmpty;
+    QTest::newRow("blank lines") << QByteArray("\n\r\n  \n") << ErrorCode::GpuSmiEmpty;
     QTest::newRow("invalid field")
         << QByteArray("Field \"memory.bogus\" is not a valid field to query.\n\n")
-        << u"gpu.smi-invalid-field"_s;
+        << ErrorCode::GpuSmiInvalidField;
     QTest::newRow("driver down")
         << QByteArray("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA "
                       "driver. Make sure that the latest NVIDIA driver is installed and running.\n")
-        << u"gpu.smi-failed"_s;
-    QTest::newRow("no devices") << QByteArray("No devices were found\n") << u"gpu.no-devices"_s;
+        << ErrorCode::GpuSmiFailed;
+    QTest::newRow("no devices") << QByteArray("No devices were found\n") << ErrorCode::GpuNoDevices;
     QTest::newRow("garbage") << QByteArray("\xff\xfe\x00\x01 $(rm -rf /); `id`\n\"quoted\"")
-                             << u"gpu.smi-no-header"_s;
+                             << ErrorCode::GpuSmiNoHeader;
     QTest::newRow("header only") << QByteArray("name, memory.used [MiB]\n")
-                                 << u"gpu.smi-no-rows"_s;
+                                 << ErrorCode::GpuSmiNoRows;
     QTest::newRow("only truncated rows")
         << QByteArray("uuid, memory.used [MiB], temperature.gpu\nGPU-1, 5\n")
-        << u"gpu.smi-no-rows"_s;
+        << ErrorCode::GpuSmiNoRows;
 }
 
 void TestNvidiaSmiParser::errors()
 {
     QFETCH(QByteArray, output);
-    QFETCH(QString, code);
+    QFETCH(ErrorCode, code);
     const Result<GpuSnapshot> r = P::parseQueryGpu(output);
     QVERIFY(!r.ok());
     QCOMPARE(r.error().code, code);
@@ -506,7 +506,7 @@ void TestNvidiaSmiParser::hostileProcessNames()
     const Result<QList<P::ComputeApp>> failed = P::parseComputeApps(
         "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n", fields);
     QVERIFY(!failed.ok());
-    QCOMPARE(failed.error().code, u"gpu.smi-failed"_s);
+    QCOMPARE(failed.error().code, ErrorCode::GpuSmiFailed);
 }
 
 void TestNvidiaSmiParser::nonUtf8()

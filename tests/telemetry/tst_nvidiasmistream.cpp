@@ -241,8 +241,8 @@ void TestNvidiaSmiStream::streamHostileLines()
     QCOMPARE(*out.first().gpus.at(1).memoryUsedBytes, 200 * kMiB);
     const QList<Error> problems = stream.takeProblems();
     QCOMPARE(problems.size(), 3);
-    QCOMPARE(problems.at(0).code, u"gpu.smi-line-too-long"_s);
-    QCOMPARE(problems.at(1).code, u"gpu.smi-bad-row"_s);
+    QCOMPARE(problems.at(0).code, ErrorCode::GpuSmiLineTooLong);
+    QCOMPARE(problems.at(1).code, ErrorCode::GpuSmiBadRow);
     QVERIFY(!stream.fatalError());
     const QList<GpuSnapshot> last = stream.finish();
     QCOMPARE(last.size(), 2); // the pass with 300, then the unterminated 400
@@ -254,14 +254,14 @@ void TestNvidiaSmiStream::streamErrorLines()
     P::QueryGpuStream stream({u"index"_s, u"uuid"_s, u"fan.speed"_s});
     QVERIFY(stream.feed("Field \"fan.speed\" is not a valid field to query.\n\n").isEmpty());
     QVERIFY(stream.fatalError());
-    QCOMPARE(stream.fatalError()->code, u"gpu.smi-invalid-field"_s);
+    QCOMPARE(stream.fatalError()->code, ErrorCode::GpuSmiInvalidField);
     P::QueryGpuStream noDriver({u"index"_s});
     noDriver.feed("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."
                   " Make sure that the latest NVIDIA driver is installed and running.\n");
-    QCOMPARE(noDriver.fatalError()->code, u"gpu.smi-failed"_s);
+    QCOMPARE(noDriver.fatalError()->code, ErrorCode::GpuSmiFailed);
     P::QueryGpuStream none({u"index"_s});
     none.feed("No devices were found\n");
-    QCOMPARE(none.fatalError()->code, u"gpu.no-devices"_s);
+    QCOMPARE(none.fatalError()->code, ErrorCode::GpuNoDevices);
     QVERIFY(none.finish().isEmpty());
 }
 

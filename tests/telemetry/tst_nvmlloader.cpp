@@ -242,7 +242,7 @@ void TestNvmlLoader::sourceWithoutGpus()
     NvmlGpuSource source(fakeLibrary());
     const Status status = source.open();
     QVERIFY(!status.ok());
-    QCOMPARE(status.error().code, u"gpu.no-devices"_s);
+    QCOMPARE(status.error().code, ErrorCode::GpuNoDevices);
     QVERIFY(status.error().message.contains(u"reports no GPU"_s));
 }
 
@@ -251,7 +251,7 @@ void TestNvmlLoader::sourceWithoutDriver()
     NvmlGpuSource source(u"/nonexistent/libnvidia-ml.so.1"_s);
     const Status status = source.open();
     QVERIFY(!status.ok());
-    QCOMPARE(status.error().code, u"gpu.nvml-unavailable"_s);
+    QCOMPARE(status.error().code, ErrorCode::GpuNvmlUnavailable);
     QVERIFY(status.error().message.contains(
         u"install the NVIDIA driver, or add a remote GPU host"_s));
     QVERIFY(!source.sample().ok());

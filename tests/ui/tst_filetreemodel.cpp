@@ -256,11 +256,11 @@ private slots:
 
         QVERIFY(!m_model->setData(m_model->index(at(u"taken"_s)), u"a/b"_s));
         QCOMPARE(errors.count(), 1);
-        QCOMPARE(errors.at(0).at(0).value<Error>().code, u"invalid-name"_s);
+        QCOMPARE(errors.at(0).at(0).value<Error>().code, ErrorCode::InvalidName);
 
         QVERIFY(m_model->setData(m_model->index(at(u"taken"_s)), u"new name.txt"_s));
         QTRY_COMPARE(errors.count(), 2);
-        QCOMPARE(errors.at(1).at(0).value<Error>().code, u"exists"_s);
+        QCOMPARE(errors.at(1).at(0).value<Error>().code, ErrorCode::Exists);
         QVERIFY(QFile::exists(m_root + u"/taken"_s));
     }
 
@@ -269,7 +269,7 @@ private slots:
         QSignalSpy errors(m_model.get(), &FileTreeModel::errorOccurred);
         m_model->setRoot(m_fs.get(), at(u"does-not-exist"_s));
         QTRY_COMPARE(errors.count(), 1);
-        QCOMPARE(errors.at(0).at(0).value<Error>().code, u"not-found"_s);
+        QCOMPARE(errors.at(0).at(0).value<Error>().code, ErrorCode::NotFound);
         QCOMPARE(m_model->rowCount(), 0);
     }
 
@@ -287,7 +287,7 @@ private slots:
         QVERIFY(QDir(m_root).removeRecursively());
         QTRY_COMPARE(m_model->rowCount(), 0);
         QTRY_VERIFY(!errors.isEmpty());
-        QCOMPARE(errors.last().at(0).value<Error>().code, u"not-found"_s);
+        QCOMPARE(errors.last().at(0).value<Error>().code, ErrorCode::NotFound);
         QCOMPARE(m_model->root(), Location::local(m_root)); // still the project's folder
 
         QVERIFY(QDir().mkpath(m_root));

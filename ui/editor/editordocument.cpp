@@ -95,7 +95,7 @@ void EditorDocument::load()
         QString text;
         QString why;
         if (!result.ok()) {
-            if (result.error().code == "too-large"_L1)
+            if (result.error().code == ErrorCode::TooLarge)
                 message = tr("\u201c%1\u201d is larger than %2 MiB; GPU Workbench does not open "
                              "files this large. Use a pager or a dedicated viewer instead.")
                               .arg(m_location.displayName(), mib(kReadLimitBytes));

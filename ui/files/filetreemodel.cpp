@@ -426,7 +426,7 @@ bool FileTreeModel::setData(const QModelIndex &index, const QVariant &value, int
     if (name == from.fileName())
         return false;
     if (const QString problem = nameProblem(name); !problem.isEmpty()) {
-        emit errorOccurred(Error{u"invalid-name"_s, problem});
+        emit errorOccurred(Error{ErrorCode::InvalidName, problem});
         return false;
     }
     const Location to = from.parent().child(name);
@@ -547,7 +547,7 @@ void FileTreeModel::startListing(Node *dir)
         node->state = State::Loaded;
         if (!result.ok()) {
             node->error = result.errorMessage();
-            const bool vanished = result.error().code == u"not-found";
+            const bool vanished = result.error().code == ErrorCode::NotFound;
             if (vanished) {
                 // What was listed in a folder that is gone is gone too (the tree follows the
                 // disk); a later listing that finds it again watches it again.

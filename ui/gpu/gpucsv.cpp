@@ -121,13 +121,13 @@ Result<int> GpuCsv::write(const QString &path, const QList<GpuSnapshot> &snapsho
         rows += int(s.gpus.size());
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly)) {
-        return Error{u"gpu.csv-open"_s,
+        return Error{ErrorCode::GpuCsvOpen,
                      tr("Could not write %1: %2. Choose a folder you can write to.")
                          .arg(path, file.errorString())};
     }
     file.write(toCsv(snapshots));
     if (!file.commit()) {
-        return Error{u"gpu.csv-write"_s,
+        return Error{ErrorCode::GpuCsvWrite,
                      tr("Could not save %1: %2. Check the free space and try again.")
                          .arg(path, file.errorString())};
     }

@@ -37,7 +37,7 @@ Result<LogTail> readLogTail(const QString &path, qint64 maxBytes, qsizetype maxL
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
         return Result<LogTail>::failure(
-            u"log-unreadable"_s,
+            ErrorCode::LogUnreadable,
             u"Could not read the log %1: %2. It may have been deleted or moved."_s.arg(
                 path, file.errorString()));
     }

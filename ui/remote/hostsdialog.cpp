@@ -292,11 +292,11 @@ QString HostsDialog::validate(const SshHost &host)
 Status HostsDialog::saveHost()
 {
     if (!m_store || m_editingConfigHost)
-        return Status::failure(u"read-only"_s, tr("Hosts from ~/.ssh/config are edited there."));
+        return Status::failure(ErrorCode::ReadOnly, tr("Hosts from ~/.ssh/config are edited there."));
     const SshHost host = formHost();
     if (const QString problem = validate(host); !problem.isEmpty()) {
         setMessage(problem);
-        return Status::failure(u"invalid"_s, problem);
+        return Status::failure(ErrorCode::Invalid, problem);
     }
     const QString previous = m_editingAlias;
     Status saved = m_store->saveAppHost(host);
@@ -316,7 +316,7 @@ Status HostsDialog::saveHost()
 Status HostsDialog::removeHost()
 {
     if (!m_store || m_editingConfigHost || m_editingAlias.isEmpty())
-        return Status::failure(u"read-only"_s, tr("Only hosts added here can be removed here."));
+        return Status::failure(ErrorCode::ReadOnly, tr("Only hosts added here can be removed here."));
     Status removed = m_store->removeAppHost(m_editingAlias);
     if (!removed.ok()) {
         setMessage(removed.errorMessage());

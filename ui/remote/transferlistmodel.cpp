@@ -45,7 +45,7 @@ QString TransferListModel::stateText(const Transfer *transfer)
             const auto errors = transfer->fileErrors().size();
             return errors == 0 ? tr("Done") : tr("Done, %n file(s) failed", nullptr, int(errors));
         }
-        if (status.error().code == u"cancelled")
+        if (status.error().code == ErrorCode::Cancelled)
             return tr("Cancelled");
         return tr("Failed: %1").arg(status.errorMessage());
     }
