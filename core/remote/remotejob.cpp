@@ -48,14 +48,6 @@ QString signalName(int sig)
     }
 }
 
-// Errors about the files themselves (a missing or unreadable log, a failing disk): retrying
-// will not help. A lost, closed or refused connection or a timeout is retried while the job
-// lives on the host (ErrorCode's own decision).
-bool permanent(ErrorCode code)
-{
-    return !isRetryable(code);
-}
-
 QString hostOf(const JobSpec &spec)
 {
     return spec.targetId.startsWith(u"ssh:"_s) ? spec.targetId.mid(4) : spec.targetId;
@@ -441,7 +433,10 @@ void RemoteJob::onReaderEnd(const Result<RemoteJobEnd> &end)
     const Error &e = end.error();
     if (e.code == ErrorCode::Cancelled)
         return;
-    if (permanent(e.code)) {
+    // Errors about the files themselves (a missing or unreadable log, a failing disk) are
+    // not retried; a lost, closed or refused connection or a timeout is, while the job lives
+    // on the host.
+    if (!isRetryable(e.code)) {
         JobResult r;
         r.state = JobState::Failed;
         r.message = u"Could not follow the job's output: %1 The job may still be running on %2 "

@@ -27,9 +27,11 @@ Result<RemoteCommand> RemoteCommand::run(ssh_session session, const QByteArray &
 {
     ssh_channel channel = ssh_channel_new(session);
     if (!channel)
-        return Error{ErrorCode::IoError, QString::fromUtf8(ssh_get_error(session))};
+        return Error{ErrorCode::ExecFailed, QString::fromUtf8(ssh_get_error(session))};
     auto failed = [&](const QString &what) {
-        const Error e{ssh_is_connected(session) ? ErrorCode::IoError : ErrorCode::ConnectionLost,
+        // A channel that fails on a live session is the host's or the link's trouble, not a
+        // file's: worth another try (ExecFailed), unlike an I/O error of a file.
+        const Error e{ssh_is_connected(session) ? ErrorCode::ExecFailed : ErrorCode::ConnectionLost,
                       u"%1 on the host failed: %2. Try again; check the host's shell if it "
                       "keeps failing."_s.arg(what, QString::fromUtf8(ssh_get_error(session)))};
         ssh_channel_free(channel);

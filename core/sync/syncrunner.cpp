@@ -194,12 +194,12 @@ SshStep SyncRunner::prepare(sftp_session sftp, ssh_session session)
         return fail(SftpOps::lastError(sftp, u"creating"_s, shown(m_staging)));
     m_channel = ssh_channel_new(session);
     if (!m_channel || ssh_channel_open_session(m_channel) != SSH_OK)
-        return fail(Error{ErrorCode::IoError, u"Cannot open a channel to the host (%1); try again."_s
+        return fail(Error{ErrorCode::ExecFailed, u"Cannot open a channel to the host (%1); try again."_s
                                              .arg(QString::fromUtf8(ssh_get_error(session)))});
     const QByteArray command = toRemoteBytes(shellJoin(
         {u"tar"_s, u"-x"_s, u"-p"_s, u"-f"_s, u"-"_s, u"-C"_s, fromRemoteBytes(m_staging)}));
     if (ssh_channel_request_exec(m_channel, remoteShellLine(command).constData()) != SSH_OK)
-        return fail(Error{ErrorCode::IoError, u"Cannot start tar on the host (%1); try again."_s.arg(
+        return fail(Error{ErrorCode::ExecFailed, u"Cannot start tar on the host (%1); try again."_s.arg(
                                              QString::fromUtf8(ssh_get_error(session)))});
     // Every top-most new entry moves from the staging folder into place in one rename.
     const QSet<QString> newFolders(m_plan.directories.cbegin(), m_plan.directories.cend());
