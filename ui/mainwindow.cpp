@@ -365,6 +365,15 @@ void MainWindow::createTargets()
             &JobPanel::refreshTargets);
     m_jobPanel->setTargetResolver(
         [this](const QString &, QString *why) { return m_targetSelector->resolve(why); });
+    // Run runs what the editors show: the project's edited files are saved first, and a
+    // failed save stops the Run (its message says why; the edits stay in the editor).
+    m_jobPanel->setBeforeRun([this](const QString &dir, auto proceed) {
+        m_editor->saveModifiedInside(
+            Location::local(dir), [proceed](bool ok, const QString &message) {
+                proceed(ok, ok ? QString() : tr("Not run, because an edited file could not be "
+                                                "saved first. %1").arg(message));
+            });
+    });
     // Hosts that running jobs of the history ran on get a target even when no longer listed,
     // so that those jobs can re-attach.
     QStringList running;

@@ -44,4 +44,28 @@ JobSpec JobSpec::fromJson(const QByteArray &json)
     return spec;
 }
 
+QString jobShellScript(const JobSpec &spec)
+{
+    QString script;
+    // dash has only `.`; a venv's "source .venv/bin/activate" must work there as in bash.
+    // A file that cannot be read fails the setup with a message instead of ending the shell.
+    script += u"command -v source >/dev/null 2>&1 || source() { if [ -r \"$1\" ]; then . "
+              "\"$1\"; else printf 'source: cannot read %s\\n' \"$1\" >&2; return 1; fi; }\n"_s;
+    // `:` keeps a setup that is only a comment valid.
+    if (!spec.setup.trimmed().isEmpty())
+        script += u"{ :\n"_s + spec.setup
+                  + u"\n} || { gpuwb_rc=$?; printf 'gpuwb: the setup line failed (exit %s); the "
+                    "command was not run\\n' \"$gpuwb_rc\" >&2; exit \"$gpuwb_rc\"; }\n"_s;
+    script += spec.command + u'\n';
+    return script;
+}
+
+QMap<QString, QString> jobEnvironment(const JobSpec &spec)
+{
+    QMap<QString, QString> env{{u"PYTHONUNBUFFERED"_s, u"1"_s}};
+    for (auto it = spec.environment.cbegin(); it != spec.environment.cend(); ++it)
+        env.insert(it.key(), it.value());
+    return env;
+}
+
 } // namespace gpuwb

@@ -161,11 +161,12 @@ void LocalJobWorker::start()
 
     m_process = new QProcess(this);
     m_process->setProgram(u"/bin/sh"_s);
-    m_process->setArguments({u"-c"_s, m_spec.command});
+    m_process->setArguments({u"-c"_s, jobShellScript(m_spec)});
     m_process->setWorkingDirectory(workDir);
     m_process->setStandardInputFile(QProcess::nullDevice());
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (auto it = m_spec.environment.cbegin(); it != m_spec.environment.cend(); ++it)
+    const QMap<QString, QString> added = jobEnvironment(m_spec);
+    for (auto it = added.cbegin(); it != added.cend(); ++it)
         env.insert(it.key(), it.value());
     m_process->setProcessEnvironment(env);
     m_process->setChildProcessModifier(resetChildSignals);

@@ -430,10 +430,9 @@ void RemoteJobReader::start(SshConnection *connection, QObject *context,
         // Lines parsed before the loss go out first, so none is held back or repeated.
         if (!run->tail->lines.isEmpty() || run->tail->batchBytes > 0)
             run->postBatch();
-        if (run->file) {
-            sftp_close(run->file);
-            run->file = nullptr;
-        }
+        // The session failed: free the handle without a CLOSE request that could not be sent.
+        SftpOps::releaseFileOfLostSession(run->file);
+        run->file = nullptr;
         run->end(error);
     };
     connection->enqueue(std::move(request));

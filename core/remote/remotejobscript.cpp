@@ -74,21 +74,16 @@ Result<QByteArray> wrapperScript(const JobSpec &spec, const QString &jobDir,
                                  const QString &workDir)
 {
     QString env;
-    for (auto it = spec.environment.cbegin(); it != spec.environment.cend(); ++it) {
+    const QMap<QString, QString> environment = jobEnvironment(spec);
+    for (auto it = environment.cbegin(); it != environment.cend(); ++it) {
         if (!isEnvName(it.key()))
             return Error{ErrorCode::BadEnvironment,
                          u"\"%1\" is not a valid environment variable name; use letters, digits "
                          "and _, not starting with a digit."_s.arg(it.key())};
         env += u"    export "_s + it.key() + u'=' + shellQuote(it.value()) + u'\n';
     }
-    // The job's own shell: the setup line first (a failure there skips the command), then the
-    // command, as `sh -c` would run them locally. `:` keeps a setup that is only a comment valid.
-    QString job;
-    if (!spec.setup.trimmed().isEmpty())
-        job += u"{ :\n"_s + spec.setup + u"\n} || { gpuwb_rc=$?; printf 'gpuwb: the setup line "
-                                            "failed (exit %s); the command was not run\\n' "
-                                            "\"$gpuwb_rc\" >&2; exit \"$gpuwb_rc\"; }\n"_s;
-    job += spec.command + u'\n';
+    // The job's own shell, as on every target: setup, then the command.
+    const QString job = jobShellScript(spec);
 
     QString s;
     s += u"# GPU Workbench job wrapper (written by gpuwb): runs the job and records its end.\n"_s;

@@ -344,6 +344,17 @@ Result<QByteArray> readFile(Sftp sftp, const Location &file, qint64 maxBytes)
     return data;
 }
 
+void releaseFileOfLostSession(sftp_file_struct *file)
+{
+    if (!file)
+        return;
+    // What sftp_close frees after its request, in the layout libssh/sftp.h makes public:
+    // the handle string, the strdup'ed name and the calloc'ed struct.
+    ssh_string_free(file->handle);
+    ::free(file->name);
+    ::free(file);
+}
+
 QByteArray temporaryPathBeside(const QByteArray &target)
 {
     const qsizetype slash = target.lastIndexOf('/');

@@ -7,6 +7,7 @@
 
 struct sftp_session_struct;
 struct sftp_attributes_struct;
+struct sftp_file_struct;
 
 namespace gpuwb::SftpOps {
 
@@ -53,6 +54,10 @@ Result<QString> homeDirectory(Sftp sftp, const QString &host);
 Status replace(Sftp sftp, const QByteArray &temporary, const QByteArray &target,
                const Location &location);
 
+// Frees an open remote file of a session that is gone, without the CLOSE request that
+// sftp_close would send and wait for (on a dead or half-dead channel that can fail, or wait
+// for an answer that never comes). The server drops its handle when the channel ends.
+void releaseFileOfLostSession(sftp_file_struct *file);
 // A name for a temporary file beside `target`: hidden, recognisable, unlikely to collide.
 QByteArray temporaryPathBeside(const QByteArray &target);
 // The error for the last failed call on `sftp`: code from the SFTP status (or the lost

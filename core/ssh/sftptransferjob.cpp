@@ -219,7 +219,8 @@ void SftpTransferJob::fail(const Error &error)
     for (Pending &p : m_pending)
         sftp_aio_free(p.aio);
     m_pending.clear();
-    m_remoteFile = nullptr; // lost with its session
+    SftpOps::releaseFileOfLostSession(m_remoteFile); // sends nothing
+    m_remoteFile = nullptr;
     if (m_localFd >= 0) {
         ::close(m_localFd);
         m_localFd = -1;
@@ -605,9 +606,11 @@ void SftpTransferJob::abandonFile(sftp_session sftp)
         }
     }
     if (m_remoteFile) {
-        if (!connectionGone)
+        if (connectionGone)
+            SftpOps::releaseFileOfLostSession(m_remoteFile);
+        else
             sftp_close(m_remoteFile);
-        m_remoteFile = nullptr; // a dead session's handle is leaked, not touched
+        m_remoteFile = nullptr;
     }
     if (m_localFd >= 0) {
         ::close(m_localFd);

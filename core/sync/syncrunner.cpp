@@ -440,6 +440,8 @@ void SyncRunner::abandonFile(sftp_session sftp)
     if (m_remoteFile) {
         if (alive)
             sftp_close(m_remoteFile);
+        else
+            SftpOps::releaseFileOfLostSession(m_remoteFile);
         m_remoteFile = nullptr;
     }
     if (m_fd >= 0) {

@@ -415,6 +415,59 @@ private slots:
         QVERIFY(!QFile::exists(QDir(wd).filePath(u"pwned"_s)));
     }
 
+    // The setup line runs first, in the job's own /bin/sh (dash on Debian), where the README's
+    // `setup = "source .venv/bin/activate"` must work as it does in bash.
+    void setupRunsFirstInTheSameShell()
+    {
+        QDir(m_dir.path()).mkpath(u"venv dir/bin"_s);
+        QFile activate(m_dir.filePath(u"venv dir/bin/activate"_s));
+        QVERIFY(activate.open(QIODevice::WriteOnly));
+        activate.write("GPUWB_ACTIVATED=\"from setup\"; export GPUWB_ACTIVATED\n");
+        activate.close();
+        Recorder rec;
+        JobSpec s = spec({u"env"_s, u"GPUWB_ACTIVATED"_s});
+        s.setup = u"source 'venv dir/bin/activate'  # a comment"_s;
+        LocalJob job(u"setup"_s, s, logPath());
+        QCOMPARE_STATE(run(&job, &rec).state, JobState::Succeeded);
+        QCOMPARE(rec.texts(OutputStream::Stdout), QStringList{u"from setup"_s});
+    }
+
+    void failingSetupSkipsTheCommand()
+    {
+        Recorder rec;
+        JobSpec s = spec({u"args"_s, u"the command ran"_s});
+        s.setup = u"source ./no-such-venv/bin/activate"_s;
+        LocalJob job(u"badsetup"_s, s, logPath());
+        const JobResult result = run(&job, &rec);
+        QCOMPARE_STATE(result.state, JobState::Failed);
+        QCOMPARE(result.exitCode, 1);
+        QVERIFY(rec.texts(OutputStream::Stdout).isEmpty());
+        const QString err = rec.texts(OutputStream::Stderr).join(u'\n');
+        QVERIFY2(err.contains(u"cannot read ./no-such-venv/bin/activate"_s), qPrintable(err));
+        QVERIFY2(err.contains(u"the setup line failed (exit 1); the command was not run"_s),
+                 qPrintable(err));
+    }
+
+    // Output reaches the panel as it is written: Python is told not to buffer it into blocks,
+    // unless the configuration says otherwise.
+    void pythonOutputIsUnbufferedUnlessConfigured()
+    {
+        {
+            Recorder rec;
+            LocalJob job(u"unbuf"_s, spec({u"env"_s, u"PYTHONUNBUFFERED"_s}), logPath());
+            QCOMPARE_STATE(run(&job, &rec).state, JobState::Succeeded);
+            QCOMPARE(rec.texts(OutputStream::Stdout), QStringList{u"1"_s});
+        }
+        {
+            Recorder rec;
+            JobSpec s = spec({u"env"_s, u"PYTHONUNBUFFERED"_s});
+            s.environment.insert(u"PYTHONUNBUFFERED"_s, u""_s);
+            LocalJob job(u"buf"_s, s, logPath());
+            QCOMPARE_STATE(run(&job, &rec).state, JobState::Succeeded);
+            QCOMPARE(rec.texts(OutputStream::Stdout), QStringList{QString()});
+        }
+    }
+
     void hostileArgumentsSurviveQuoting()
     {
         const QStringList hostile{u"it's"_s,         u"\"double\""_s, u"$(touch pwned)"_s,

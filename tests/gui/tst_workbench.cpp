@@ -16,6 +16,7 @@
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -30,6 +31,7 @@ class TestWorkbench : public QObject
 private slots:
     void initTestCase();
     void editSaveAndRunTheExample();
+    void runSavesEditedFilesFirst();
 
 private:
     QTemporaryDir m_home;
@@ -127,6 +129,67 @@ void TestWorkbench::editSaveAndRunTheExample()
     const QString shot = qEnvironmentVariable("GPUWB_BUILD_DIR") + u"/gui-main-window.png"_s;
     QVERIFY(window.grab().save(shot));
     qInfo("screenshot: %s", qPrintable(shot));
+}
+
+static bool writeFile(const QString &path, const QByteArray &bytes)
+{
+    QFile file(path);
+    return file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size();
+}
+
+// F5 runs what the editor shows: edited files of the project are saved first; a save that
+// fails stops the Run with a message, and the edits stay in the editor.
+void TestWorkbench::runSavesEditedFilesFirst()
+{
+    const QString project = m_home.path() + u"/notes"_s;
+    QVERIFY(QDir().mkpath(project + u"/sub"_s));
+    QVERIFY(writeFile(project + u"/gpuwb.toml"_s,
+                      "command = \"cat sub/note.txt\"\ntarget = \"local\"\n"));
+    QVERIFY(writeFile(project + u"/sub/note.txt"_s, "as on disk\n"));
+    MainWindow window;
+    window.resize(1400, 900);
+    window.openProject(project);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+
+    const Location note = Location::local(project + u"/sub/note.txt"_s);
+    emit window.fileBrowser()->openRequested(note);
+    QTRY_COMPARE(window.editor()->count(), 1);
+    CodeEditor *editor = window.editor()->currentEditor();
+    QVERIFY(editor);
+    QTRY_VERIFY(!editor->isReadOnly());
+    editor->selectAll();
+    editor->insertPlainText(u"as edited\n"_s);
+    QVERIFY(window.editor()->hasUnsavedChanges());
+
+    QTRY_VERIFY(window.jobPanel()->runAction()->isEnabled());
+    window.jobPanel()->runAction()->trigger();
+    QTRY_COMPARE(window.jobManager()->jobs().size(), 1);
+    Job *job = window.jobManager()->jobs().first();
+    QTRY_VERIFY_WITH_TIMEOUT(isFinal(job->state()), 60000);
+    QCOMPARE(toString(job->state()), toString(JobState::Succeeded));
+    QVERIFY(!window.editor()->hasUnsavedChanges());
+    QFile log(job->logPath());
+    QVERIFY(log.open(QIODevice::ReadOnly));
+    const QByteArray output = log.readAll();
+    QVERIFY2(output.contains("as edited") && !output.contains("as on disk"), output.constData());
+
+    // The file's folder becomes a file: the save cannot succeed, so nothing runs.
+    editor->insertPlainText(u"more\n"_s);
+    QVERIFY(window.editor()->hasUnsavedChanges());
+    QVERIFY(QDir(project + u"/sub"_s).removeRecursively());
+    QVERIFY(writeFile(project + u"/sub"_s, "in the way\n"));
+    QSignalSpy failed(window.jobPanel(), &JobPanel::runFailed);
+    QTRY_VERIFY(window.jobPanel()->runAction()->isEnabled());
+    window.jobPanel()->runAction()->trigger();
+    QTRY_COMPARE(failed.count(), 1);
+    const QString why = failed.at(0).at(0).toString();
+    QVERIFY2(why.contains(u"Not run"_s) && why.contains(u"note.txt"_s), qPrintable(why));
+    QCOMPARE(window.jobPanel()->message(), why);
+    QCOMPARE(window.jobManager()->jobs().size(), 1);
+    QVERIFY(window.editor()->hasUnsavedChanges());
+    QVERIFY(editor->toPlainText().contains(u"more"_s));
+    QTRY_VERIFY(window.jobPanel()->runAction()->isEnabled());
 }
 
 QTEST_MAIN(TestWorkbench)

@@ -296,6 +296,24 @@ private slots:
         QCOMPARE(wf.result->exitCode, 9);
         QVERIFY(!wf.lines.contains(u"line 1"_s));
 
+        // `source` in the setup works in the job's /bin/sh (dash here) as in bash, and Python's
+        // output is unbuffered unless the spec says otherwise.
+        QFile activate(folder + u"/activate"_s);
+        QVERIFY(activate.open(QIODevice::WriteOnly));
+        activate.write("VENV_ON=yes; export VENV_ON\n");
+        activate.close();
+        JobSpec sourced = spec(shellJoin({childprog(), u"env"_s, u"VENV_ON"_s}) + u"; "_s
+                               + shellJoin({childprog(), u"env"_s, u"PYTHONUNBUFFERED"_s}));
+        sourced.workingDirectory = folder;
+        sourced.setup = u"source ./activate"_s;
+        RemoteJob *sourcing = makeJob(sourced);
+        Watch ws;
+        ws.follow(sourcing, this);
+        sourcing->start();
+        QTRY_VERIFY_WITH_TIMEOUT(ws.result.has_value(), 60'000);
+        QCOMPARE(int(ws.result->state), int(JobState::Succeeded));
+        QCOMPARE(ws.lines, (QStringList{u"yes"_s, u"1"_s}));
+
         // A variable name that cannot be exported fails to start, running nothing.
         JobSpec badName = spec(u"touch "_s + shellQuote(canary));
         badName.environment.insert(u"A;touch x"_s, u"1"_s);

@@ -83,6 +83,7 @@ private slots:
     void loadingTabIsReadOnly();
     void reopenFocusesTheSameTab();
     void currentLocationAndDirtySignals();
+    void saveModifiedInsideSavesOnlyThatFolder();
     void binaryFileRefusedAndUntouched_data();
     void binaryFileRefusedAndUntouched();
     void hugeFileRefused();
@@ -271,6 +272,64 @@ void tst_EditorTabs::currentLocationAndDirtySignals()
     QVERIFY(m_tabs->closeTab(0));
     QCOMPARE(m_prompts, 0); // both clean
     QCOMPARE(current.last().at(0).value<Location>(), Location());
+}
+
+// What Run does first: every edited file under the project is written before the callback
+// says ok; files elsewhere keep their unsaved edits.
+void tst_EditorTabs::saveModifiedInsideSavesOnlyThatFolder()
+{
+    QVERIFY(QDir(m_dir->path()).mkpath(u"project/src"_s));
+    QVERIFY(writeAll(path(u"project/src/a.py"_s), "a\n"));
+    QVERIFY(writeAll(path(u"project/b.py"_s), "b\n"));
+    QVERIFY(writeAll(path(u"outside.py"_s), "o\n"));
+    EditorDocument *a = open(u"project/src/a.py"_s);
+    EditorDocument *b = open(u"project/b.py"_s);
+    EditorDocument *o = open(u"outside.py"_s);
+    QVERIFY(a && b && o);
+    appendText(a->editor(), u"edit a"_s);
+    appendText(b->editor(), u"edit b"_s);
+    appendText(o->editor(), u"edit o"_s);
+
+    int calls = 0;
+    bool ok = false;
+    m_tabs->saveModifiedInside(at(u"project"_s), [&](bool success, const QString &) {
+        ++calls;
+        ok = success;
+    });
+    WAIT_FOR(calls == 1);
+    QVERIFY(ok);
+    QCOMPARE(readAll(path(u"project/src/a.py"_s)), "a\nedit a");
+    QCOMPARE(readAll(path(u"project/b.py"_s)), "b\nedit b");
+    QCOMPARE(readAll(path(u"outside.py"_s)), "o\n");
+    QVERIFY(!a->isModified() && !b->isModified());
+    QVERIFY(o->isModified());
+
+    // Nothing edited there: the answer comes at once.
+    calls = 0;
+    m_tabs->saveModifiedInside(at(u"project"_s), [&](bool success, const QString &) {
+        ++calls;
+        ok = success;
+    });
+    QCOMPARE(calls, 1);
+    QVERIFY(ok);
+
+    // A save that fails: not ok, with its message; the edits stay.
+    appendText(a->editor(), u" again"_s);
+    QVERIFY(QDir(path(u"project/src"_s)).removeRecursively());
+    QVERIFY(writeAll(path(u"project/src"_s), "a file now\n"));
+    calls = 0;
+    QString message;
+    m_tabs->saveModifiedInside(at(u"project"_s), [&](bool success, const QString &why) {
+        ++calls;
+        ok = success;
+        message = why;
+    });
+    WAIT_FOR(calls == 1);
+    QVERIFY(!ok);
+    QVERIFY2(message.contains(u"a.py"_s), qPrintable(message));
+    QVERIFY(a->isModified());
+    QTest::qWait(100);
+    QCOMPARE(calls, 1); // once only
 }
 
 void tst_EditorTabs::binaryFileRefusedAndUntouched_data()

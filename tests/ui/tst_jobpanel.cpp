@@ -449,7 +449,8 @@ private slots:
         panel.show();
         QVERIFY(QTest::qWaitForWindowExposed(&panel));
 
-        // The one timing assertion: a 20 ms timer on the UI thread never waits 100 ms.
+        // The UI thread's largest stall is reported here and measured by `./bench output`
+        // (max_stall_ms beside the anchor); a test asserts no timing.
         QElapsedTimer clock;
         qint64 last = 0;
         qint64 maxGap = 0;
@@ -472,7 +473,6 @@ private slots:
         QCOMPARE(toString(job->state()), toString(JobState::Succeeded));
         qInfo("firehose: %d lines in %lld ms, largest UI gap %lld ms", Lines, clock.elapsed(),
               maxGap);
-        QVERIFY2(maxGap < 100, qPrintable(u"the UI thread stalled for %1 ms"_s.arg(maxGap)));
 
         OutputView *view = panel.viewFor(job->id());
         QVERIFY(view);

@@ -15,6 +15,9 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include <array>
+#include <memory>
+
 using namespace Qt::StringLiterals;
 
 namespace gpuwb {
@@ -252,6 +255,55 @@ void EditorTabs::saveAll()
     for (int i = 0; i < m_tabs->count(); ++i) {
         if (document(i) && document(i)->isModified())
             document(i)->save();
+    }
+}
+
+void EditorTabs::saveModifiedInside(const Location &folder,
+                                    std::function<void(bool ok, const QString &message)> done)
+{
+    QList<EditorDocument *> modified;
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        EditorDocument *doc = document(i);
+        if (doc && doc->isModified() && doc->location().isInside(folder))
+            modified << doc;
+    }
+    if (modified.isEmpty()) {
+        done(true, {});
+        return;
+    }
+    struct Waiting
+    {
+        int left = 0;
+        QString firstFailure;
+        std::function<void(bool, const QString &)> done;
+    };
+    auto waiting = std::make_shared<Waiting>();
+    waiting->left = int(modified.size());
+    waiting->done = std::move(done);
+    for (EditorDocument *doc : modified) {
+        // One answer per document: its save finishing, or the document going away first.
+        auto connections = std::make_shared<std::array<QMetaObject::Connection, 2>>();
+        auto finish = [waiting, connections](bool ok, const QString &message) {
+            for (const QMetaObject::Connection &c : *connections)
+                QObject::disconnect(c);
+            if (!ok && waiting->firstFailure.isEmpty())
+                waiting->firstFailure = message;
+            if (--waiting->left == 0)
+                waiting->done(waiting->firstFailure.isEmpty(), waiting->firstFailure);
+        };
+        const QString name = doc->location().displayName();
+        (*connections)[0] = connect(doc, &EditorDocument::saveFinished, this,
+                                    [finish, doc](bool ok, const QString &message) {
+                                        // Edits made while it was writing: the save that
+                                        // follows at once holds them; wait for that one.
+                                        if (ok && doc->isSaving())
+                                            return;
+                                        finish(ok, message);
+                                    });
+        (*connections)[1] = connect(doc, &QObject::destroyed, this, [finish, name] {
+            finish(false, tr("\u201c%1\u201d was closed before it was saved.").arg(name));
+        });
+        doc->save();
     }
 }
 

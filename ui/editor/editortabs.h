@@ -62,6 +62,11 @@ public:
     void save(int index = -1);
     // Saves every document with unsaved changes.
     void saveAll();
+    // Saves every document with unsaved changes at or below `folder`, then calls `done` once:
+    // ok when every one of them was written, else the first failure's message (the edits stay
+    // in the editor). Calls `done` at once when there is nothing to save.
+    void saveModifiedInside(const Location &folder,
+                            std::function<void(bool ok, const QString &message)> done);
     // A file or folder was renamed from `from` to `to` in `fs`: open documents at or below
     // `from` follow it, so that Save writes to the new place and not back to the old one.
     void relocate(FileSystem *fs, const Location &from, const Location &to);

@@ -441,6 +441,28 @@ void JobPanel::run()
     m_runPending = true;
     updateActions();
     const QString dir = m_project;
+    if (!m_beforeRun) {
+        startRun(dir);
+        return;
+    }
+    m_beforeRun(dir, [this, guard = QPointer<JobPanel>(this), dir](bool ok, const QString &why) {
+        if (!guard)
+            return;
+        if (!ok || dir != m_project) {
+            m_runPending = false;
+            updateActions();
+            if (!ok) {
+                showMessage(why, true);
+                emit runFailed(why);
+            }
+            return;
+        }
+        startRun(dir);
+    });
+}
+
+void JobPanel::startRun(const QString &dir)
+{
     // Reading gpuwb.toml and detecting a build touch the disk: off the UI thread.
     QtConcurrent::run(&loadOutcome, dir).then(this, [this, dir](const LoadOutcome &outcome) {
         m_runPending = false;

@@ -72,6 +72,13 @@ public:
     using TargetResolver = std::function<QString(const QString &configured, QString *why)>;
     void setTargetResolver(TargetResolver resolver) { m_resolveTarget = std::move(resolver); }
 
+    // What Run does first, before it reads the configuration: e.g. the window saves the
+    // project's edited files, so that a job runs what the user sees. It calls `proceed` once,
+    // later or at once; with ok false Run stops and shows `why`. Unset: Run goes on at once.
+    using BeforeRun = std::function<void(const QString &projectDir,
+                                         std::function<void(bool ok, const QString &why)> proceed)>;
+    void setBeforeRun(BeforeRun beforeRun) { m_beforeRun = std::move(beforeRun); }
+
     // A job copying the project before it starts (bytes), shown over its output until done.
     void setSyncProgress(const QString &jobId, qint64 done, qint64 total);
     bool isSyncing(const QString &jobId) const;
@@ -102,6 +109,7 @@ signals:
     void forwardPortRequested(const QString &jobId, const QString &targetId);
 
 private:
+    void startRun(const QString &dir);
     void onJobStarted(Job *job);
     void onCurrentRowChanged();
     void showView(const QString &jobId);
@@ -123,6 +131,7 @@ private:
     JobFilterModel *m_filter;
     QString m_project;
     TargetResolver m_resolveTarget;
+    BeforeRun m_beforeRun;
 
     QAction *m_runAction;
     QAction *m_stopAction;
